@@ -1,0 +1,1 @@
+"""`make bench`: figures, each beside a reference measured in the same run. Never asserted."""

@@ -1,0 +1,1 @@
+"""tryon back-end services: gateway, recon, render, recsys (one package each) and common."""

@@ -1,0 +1,67 @@
+"""The one Celery app every process shares (gateway as producer, workers as consumers).
+
+Reliability settings follow DESIGN.md section 4: late acks + reject on a lost worker so a
+killed child's task re-runs elsewhere, prefetch 1 so a slow model call never hoards messages,
+and a short visibility timeout / restore interval so a whole crashed worker's messages come
+back in seconds rather than the default hour.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+# Queues: one per service plus a low-priority one for batch work, so catalog re-renders
+# never starve interactive traffic.
+RECON_QUEUE = "recon"
+RENDER_QUEUE = "render"
+RECSYS_QUEUE = "recsys"
+BATCH_QUEUE = "batch"
+QUEUES = (RECON_QUEUE, RENDER_QUEUE, RECSYS_QUEUE, BATCH_QUEUE)
+
+# Task names: the gateway sends by name and never imports a service's code.
+RECONSTRUCT_TASK = "recon.reconstruct"
+
+# Longest task we run, with margin; a message unacked for longer is redelivered.
+VISIBILITY_TIMEOUT_S = 300
+
+
+def create_app() -> Celery:
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    app = Celery("tryon", broker=redis_url, backend=redis_url)
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        # Interactive tasks answer on their own reply key; batch tasks opt in to results.
+        task_ignore_result=True,
+        result_expires=3600,
+        task_queues=[Queue(name) for name in QUEUES],
+        task_default_queue=RECON_QUEUE,
+        task_routes={
+            "recon.*": {"queue": RECON_QUEUE},
+            "render.*": {"queue": RENDER_QUEUE},
+            "recsys.*": {"queue": RECSYS_QUEUE},
+            "batch.*": {"queue": BATCH_QUEUE},
+        },
+        broker_transport_options={
+            "visibility_timeout": VISIBILITY_TIMEOUT_S,
+            "unacked_restore_interval": 2,
+            "unacked_restore_throttle": 1,
+        },
+        broker_connection_retry_on_startup=True,
+        task_time_limit=VISIBILITY_TIMEOUT_S - 30,
+        task_soft_time_limit=VISIBILITY_TIMEOUT_S - 60,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        enable_utc=True,
+    )
+    return app
+
+
+app = create_app()

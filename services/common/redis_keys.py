@@ -1,0 +1,40 @@
+"""The Redis key layout. Every key that holds tenant data starts with the tenant's prefix, so a
+request can only ever name keys of the tenant its API key belongs to."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+_TENANT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_FACE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def check_tenant(tenant: str) -> str:
+    if not _TENANT_RE.fullmatch(tenant):
+        raise ValueError(f"bad tenant id {tenant!r}: use 1-63 of [a-z0-9_-]")
+    return tenant
+
+
+def is_face_id(value: str) -> bool:
+    return bool(_FACE_ID_RE.fullmatch(value))
+
+
+def face_id_for(tenant: str, image: bytes) -> str:
+    """Keyed by tenant: the same photo gets a different id per tenant, and an id says nothing
+    about the photo to anyone who does not already have it."""
+    return hashlib.blake2b(image, digest_size=16, key=check_tenant(tenant).encode()).hexdigest()
+
+
+def image_key(tenant: str, face_id: str) -> str:
+    return f"tryon:t:{check_tenant(tenant)}:image:{face_id}"
+
+
+def face_key(tenant: str, face_id: str) -> str:
+    """Cached reconstruction of the image under the same face_id."""
+    return f"tryon:t:{check_tenant(tenant)}:face:{face_id}"
+
+
+def reply_key(request_id: str) -> str:
+    """Where a worker pushes the one reply the gateway waits for (request ids are random)."""
+    return f"tryon:reply:{request_id}"

@@ -1,0 +1,52 @@
+"""Process settings, read once from the environment (see the README's configuration table)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+# Selfies are biometric data: they never outlive this, whatever the configuration says.
+MAX_IMAGE_TTL_SECONDS = 15 * 60
+
+
+def _env_int(name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not an integer") from None
+    if not minimum <= value <= maximum:
+        raise ValueError(f"{name}={value} is out of range: expected {minimum}..{maximum}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    redis_url: str
+    grpc_addr: str
+    # Seconds a stored selfie (and the face geometry derived from it) lives in Redis.
+    image_ttl_seconds: int
+    max_image_bytes: int
+    # Declared width x height above this is refused before decoding (decompression bombs).
+    max_image_pixels: int
+    # Upper bound of faces per image; requests may ask for fewer.
+    max_faces: int
+    # Default for a request that does not say (ReconstructRequest.max_faces = 0).
+    default_max_faces: int
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        max_faces = _env_int("TRYON_MAX_FACES", 5, 1, 20)
+        return cls(
+            redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            grpc_addr=os.environ.get("TRYON_GRPC_ADDR", "127.0.0.1:50051"),
+            image_ttl_seconds=_env_int(
+                "TRYON_IMAGE_TTL_SECONDS", 600, 1, MAX_IMAGE_TTL_SECONDS
+            ),
+            max_image_bytes=_env_int("TRYON_MAX_IMAGE_BYTES", 15 * 1024 * 1024, 1024, 64 << 20),
+            max_image_pixels=_env_int("TRYON_MAX_IMAGE_PIXELS", 50_000_000, 10_000, 400_000_000),
+            max_faces=max_faces,
+            default_max_faces=min(max_faces, _env_int("TRYON_DEFAULT_MAX_FACES", 5, 1, 20)),
+        )

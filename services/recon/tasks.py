@@ -1,0 +1,97 @@
+"""Recon's Celery tasks. The selfie is read from Redis by key (tenant-scoped), never carried in
+the message; results are cached per (tenant, image) under the same face_id."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+import redis
+
+from services.common.celery_app import RECONSTRUCT_TASK, app
+from services.common.errors import ErrorCode, TryonError
+from services.common.image_codec import decode_image
+from services.common.payloads import FaceGeometryResult, ReconstructTask, TaskReply
+from services.common.redis_keys import face_key, image_key
+from services.common.settings import Settings
+from services.common.task_runner import run_interactive
+from services.recon.face_landmarker import FaceLandmarker
+from services.recon.metrics import CACHE_LOOKUPS, FACES_FOUND, TimedRuntime
+from services.recon.reconstruction import reconstruct_faces
+from services.recon.runtime import create_runtime
+
+log = logging.getLogger(__name__)
+
+# Faces are found on a copy whose long side is at most this: the detector sees 128 px and the
+# landmark model a 256 px crop, so more resolution only costs decode time.
+WORKING_MAX_SIDE = int(os.environ.get("TRYON_RECON_MAX_SIDE", "1280"))
+
+
+@dataclass
+class ReconWorker:
+    """What one worker process holds: the models (loaded once) and a Redis connection."""
+
+    settings: Settings
+    redis: redis.Redis
+    landmarker: FaceLandmarker
+
+    @classmethod
+    def load(cls) -> ReconWorker:
+        settings = Settings.from_env()
+        return cls(
+            settings=settings,
+            redis=redis.Redis.from_url(settings.redis_url),
+            landmarker=FaceLandmarker(TimedRuntime(create_runtime())),
+        )
+
+    def reconstruct(self, task: ReconstructTask) -> TaskReply:
+        cache_key = face_key(task.tenant, task.face_id)
+        img_key = image_key(task.tenant, task.face_id)
+        cached, data, ttl = self.redis.pipeline().get(cache_key).get(img_key).ttl(img_key).execute()
+        if cached is not None:
+            CACHE_LOOKUPS.labels("hit").inc()
+            geometry = FaceGeometryResult.model_validate_json(cached)
+            return TaskReply(geometry=_trim(geometry, task.max_faces), cache_hit=True)
+        CACHE_LOOKUPS.labels("miss").inc()
+        if data is None:
+            raise TryonError(
+                ErrorCode.NOT_FOUND,
+                "the image expired or was never stored for this tenant: send it again",
+            )
+        decoded = decode_image(data, self.settings.max_image_pixels, max_side=WORKING_MAX_SIDE)
+        faces = reconstruct_faces(self.landmarker, decoded, self.settings.max_faces)
+        FACES_FOUND.observe(len(faces))
+        geometry = FaceGeometryResult(
+            face_id=task.face_id, image_width=decoded.width, image_height=decoded.height, faces=faces
+        )
+        # The geometry is biometric too: it expires with the selfie it came from.
+        if ttl and ttl > 0:
+            self.redis.set(cache_key, geometry.model_dump_json(), ex=ttl)
+        return TaskReply(geometry=_trim(geometry, task.max_faces))
+
+
+def _trim(geometry: FaceGeometryResult, max_faces: int) -> FaceGeometryResult:
+    if len(geometry.faces) <= max_faces:
+        return geometry
+    return geometry.model_copy(update={"faces": geometry.faces[:max_faces]})
+
+
+_worker: ReconWorker | None = None
+
+
+def worker() -> ReconWorker:
+    """The process's ReconWorker, loaded at worker_process_init (or on first use in a solo pool)."""
+    global _worker
+    if _worker is None:
+        _worker = ReconWorker.load()
+    return _worker
+
+
+@app.task(name=RECONSTRUCT_TASK)
+def reconstruct(payload: dict) -> dict:
+    w = worker()
+    return run_interactive(
+        RECONSTRUCT_TASK, w.redis, payload, ReconstructTask, w.reconstruct,
+        reply_ttl_s=w.settings.image_ttl_seconds,
+    )

@@ -1,0 +1,1 @@
+"""Recsys service: LightFM recommendations and foundation shade matching."""
