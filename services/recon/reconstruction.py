@@ -24,6 +24,9 @@ def reconstruct_faces(
     landmarker: FaceLandmarker, image: DecodedImage, max_faces: int
 ) -> list[FaceResult]:
     faces = landmarker.detect(image.rgb, max_faces=max_faces)
+    # The API promises largest first by the returned box (from the landmarks), which can
+    # order near-equal faces differently from the detector's boxes.
+    faces.sort(key=lambda f: f.box[2] * f.box[3], reverse=True)
     results = []
     for face in faces:
         tone = measure_skin_tone(image.rgb, face.landmarks)
