@@ -215,6 +215,12 @@ class FaceLandmarker:
             )
         return faces
 
+    def warm_up(self) -> None:
+        """Runs both models once on blank input: a runtime allocates and picks kernels on its
+        first call (~200 ms here), which must not land on a shopper's request."""
+        self._detector.detect(np.zeros((INPUT_SIZE, INPUT_SIZE, 3), np.uint8))
+        self._infer_landmarks(np.zeros((1, INPUT_SIZE, INPUT_SIZE, 3), np.float32))
+
     def _working_image(self, image_rgb: np.ndarray) -> tuple[np.ndarray, int]:
         """The image to run on and its integer shrink factor (a power of 2)."""
         image, factor = image_rgb, 1

@@ -23,8 +23,8 @@ from services.recon.runtime import create_runtime
 
 log = logging.getLogger(__name__)
 
-# Faces are found on a copy whose long side is at most this: the detector sees 128 px and the
-# landmark model a 256 px crop, so more resolution only costs decode time.
+# JPEGs over twice this long side are decoded at reduced size (DCT scaling, >= this side): the
+# detector sees 128 px and the landmark model a 256 px crop, so more only costs decode time.
 WORKING_MAX_SIDE = int(os.environ.get("TRYON_RECON_MAX_SIDE", "1280"))
 
 
@@ -39,10 +39,10 @@ class ReconWorker:
     @classmethod
     def load(cls) -> ReconWorker:
         settings = Settings.from_env()
+        landmarker = FaceLandmarker(TimedRuntime(create_runtime()))
+        landmarker.warm_up()
         return cls(
-            settings=settings,
-            redis=redis.Redis.from_url(settings.redis_url),
-            landmarker=FaceLandmarker(TimedRuntime(create_runtime())),
+            settings=settings, redis=redis.Redis.from_url(settings.redis_url), landmarker=landmarker
         )
 
     def reconstruct(self, task: ReconstructTask) -> TaskReply:
@@ -63,7 +63,10 @@ class ReconWorker:
         faces = reconstruct_faces(self.landmarker, decoded, self.settings.max_faces)
         FACES_FOUND.observe(len(faces))
         geometry = FaceGeometryResult(
-            face_id=task.face_id, image_width=decoded.width, image_height=decoded.height, faces=faces
+            face_id=task.face_id,
+            image_width=decoded.width,
+            image_height=decoded.height,
+            faces=faces,
         )
         # The geometry is biometric too: it expires with the selfie it came from.
         if ttl and ttl > 0:
@@ -92,6 +95,10 @@ def worker() -> ReconWorker:
 def reconstruct(payload: dict) -> dict:
     w = worker()
     return run_interactive(
-        RECONSTRUCT_TASK, w.redis, payload, ReconstructTask, w.reconstruct,
+        RECONSTRUCT_TASK,
+        w.redis,
+        payload,
+        ReconstructTask,
+        w.reconstruct,
         reply_ttl_s=w.settings.image_ttl_seconds,
     )
