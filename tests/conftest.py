@@ -14,6 +14,8 @@ import pytest
 import redis
 
 from scripts.stack import Stack
+from services.recon.runtime import default_model_dir
+from services.recon.runtime.triton_server import TritonServer, make_python_backend_repository
 from tryon.v1 import tryon_service_pb2_grpc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,6 +97,19 @@ def channel(stack: Stack) -> Iterator[grpc.Channel]:
 @pytest.fixture(scope="session")
 def tryon_stub(channel: grpc.Channel) -> tryon_service_pb2_grpc.TryOnServiceStub:
     return tryon_service_pb2_grpc.TryOnServiceStub(channel)
+
+
+@pytest.fixture(scope="session")
+def triton_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TritonServer]:
+    """A real Triton server (CPU, python backend over the same ONNX files) on free ports."""
+    repo = make_python_backend_repository(
+        tmp_path_factory.mktemp("triton") / "repo", default_model_dir()
+    )
+    server = TritonServer(repo).start(timeout_s=180)
+    try:
+        yield server
+    finally:
+        server.stop()  # SIGTERM: Triton unloads the models and stops their stubs
 
 
 def auth(tenant: str = "alpha") -> tuple[tuple[str, str]]:

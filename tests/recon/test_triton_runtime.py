@@ -32,7 +32,6 @@ from services.recon.runtime.triton_runtime import TritonRuntime, TritonUnavailab
 from services.recon.runtime.triton_server import (
     TritonServer,
     free_ports,
-    make_python_backend_repository,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,18 +41,6 @@ TRITON_DIR = ROOT / "deploy" / "triton"
 ATOL = 1e-4
 
 pytestmark = pytest.mark.timeout(300)
-
-
-@pytest.fixture(scope="session")
-def triton_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TritonServer]:
-    repo = make_python_backend_repository(
-        tmp_path_factory.mktemp("triton") / "repo", default_model_dir()
-    )
-    server = TritonServer(repo).start(timeout_s=180)
-    try:
-        yield server
-    finally:
-        server.stop()  # SIGTERM: Triton unloads the models and stops their stubs
 
 
 @pytest.fixture(scope="session")
