@@ -76,6 +76,54 @@ class FaceGeometryResult(_Payload):
     faces: list[FaceResult]
 
 
+# --- catalog and makeup ---------------------------------------------------------------------
+
+Category = Literal[
+    "lipstick", "lip_liner", "blush", "bronzer", "contour", "highlighter", "foundation",
+    "concealer", "eyeshadow", "eyeliner", "mascara", "brow",
+]  # fmt: skip
+Finish = Literal["matte", "satin", "gloss", "shimmer", "metallic"]
+EyeshadowZone = Literal["lid", "crease", "outer_corner"]
+HEX_PATTERN = r"^#[0-9a-fA-F]{6}$"
+
+
+class ShadePayload(_Payload):
+    shade_id: str = Field(min_length=1, max_length=64)
+    name: str = Field(max_length=200)
+    hex: str = Field(pattern=HEX_PATTERN)
+    finish: Finish = "satin"
+    opacity: float = Field(default=0.85, ge=0.0, le=1.0)  # how much the shade hides the skin
+    coverage: float = Field(default=0.5, ge=0.0, le=1.0)  # foundation/concealer
+
+
+class ProductPayload(_Payload):
+    product_id: str = Field(min_length=1, max_length=128)
+    brand: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=300)
+    category: Category
+    shades: list[ShadePayload] = Field(min_length=1, max_length=500)
+    price_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    price_minor: int = Field(default=0, ge=0)
+    swatch_uri: str = ""
+
+
+class ApplicationPayload(_Payload):
+    product_id: str
+    shade_id: str = ""  # empty: the product's first shade
+    intensity: float = Field(default=1.0, gt=0.0, le=1.0)
+    zone: EyeshadowZone | None = None  # eyeshadow only; default lid
+
+
+class TryOnTask(TaskEnvelope):
+    face_id: str
+    look: list[ApplicationPayload] = Field(min_length=1)
+    # From recon (cached); render never reconstructs.
+    geometry: FaceGeometryResult
+    face_index: int | None = None  # None: every face
+    output_format: Literal["jpeg", "png", "webp"] = "jpeg"
+    side_by_side: bool = False
+
+
 class TaskFailure(_Payload):
     code: ErrorCode
     message: str

@@ -1,21 +1,31 @@
 """Skin tone of one face, measured through its 478-point mesh.
 
-Pipeline (all inside the face's bounding box, ~1 ms for a selfie-size face):
+Pipeline (inside the face's box; ~1.2-1.7 ms for a 640x480 selfie with a ~240 px face, 1 core):
 
 1. Sample: cheek and forehead polygons of mesh landmarks, minus the eyes, brows, lips and the
-   lower nose (nostrils), each excluded with a margin that scales with the face. Hair, beard and
-   background never enter because the polygons stay well inside the face oval.
-2. White balance: shades-of-grey (Finlayson & Trezzi 2004, Minkowski p = 6) estimate of the
-   illuminant on a subsampled copy of the image *outside* the face oval, in linear RGB. Skin is
-   not grey, so including it would pull every face towards neutral. The estimate is applied as a
-   von Kries gain only beyond a dead zone and up to a cap (see `_soft_correction`): natural
-   scenes are not grey on average either, so small estimates are mostly scene content and are
-   left alone (a neutral photo is barely touched), while a strong cast is pulled back.
-3. Reject: clipped (specular / overexposed) and near-black pixels, then robust bands around the
-   median in L* (shadows, highlights) and in a*, b* (hair strands, stubble, glasses, blemishes).
+   lower nose (nostrils), each excluded with a margin that scales with the face, on a grid of
+   ~2,500 pixels. The polygons stay inside the face oval, away from hairline, beard and jaw.
+2. White balance, from two independent estimates of the illuminant's cast (log-chromaticity):
+   - background: shades of grey (Finlayson & Trezzi 2004, Minkowski p = 6) in linear RGB on a
+     subsample of the image *outside* the face oval. Skin is not grey, so it stays out. It
+     abstains on tight face crops, where "outside the face" is hair, neck and shoulders, which
+     grey-world reads as a cast (blonde hair = yellow light);
+   - sclera: the whites of the eyes, the one near-neutral surface every selfie has, lit like
+     the skin (relative to their own slightly warm colour in uncast photos).
+   When both exist, only the cast they agree on is corrected; a lone estimate gets a wider dead
+   zone. Casts below the dead zone are left alone (scene content and noise look like small
+   casts), larger ones are removed up to a cap, as von Kries gains that keep a grey's luminance,
+   and never so far that the face leaves the hue range of real skin. On our real photos a
+   neutral photo moves a median 0 (max ~1.5) dE00, and a (1.15, 1, 0.85) cast is cut to ~40%.
+3. Reject: clipped (specular / overexposed) and near-black pixels; a whole region whose colour
+   disagrees with the two others (a fringe over the forehead, a cheek in deep shadow); then
+   robust bands around the median in L* (shadows, highlights) and a*, b* (strands, stubble).
 4. Report the per-channel median in CIELAB, its hex, ITA, Monk bucket and undertone; confidence
    is the fraction of sampled pixels that passed, times how much of the regions lies inside the
    image, times a resolution factor that drops for tiny faces.
+
+Constants below carry the figures (from our real data) that set them; tests/recon/
+test_skin_tone.py checks the result against human skin masks and colour casts.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from numpy.typing import NDArray
 
 from services.common.color import (
     Undertone,
+    ciede2000,
     ita_degrees,
     lab_to_hex,
     linear_rgb_to_lab,
@@ -78,6 +89,13 @@ _EXCLUDE_MARGIN_IOD = 0.04
 _FULL_CONFIDENCE_IOD_PX = 40.0
 
 _MAX_SAMPLES = 2500
+# Region occlusion check (see _unoccluded): CIEDE2000 between region medians. Uncovered cheeks
+# and forehead of our 43 real faces differ by up to 12 (one side lit, one shaded); a fringe
+# over the forehead (MT vRX916) by 53, a cheek in deep shadow on a turned, side-lit face by 31
+# (dropping it is right: shadow is not skin colour).
+_MIN_REGION_PIXELS = 30
+_REGION_OUTLIER_DE = 15.0
+_REGION_AGREE_DE = 8.0
 
 # Pixel gates. Any channel >= 250 is clipped (specular highlight or overexposure): its colour is
 # not the skin's. Max channel < 12 is too dark to carry a colour.
@@ -99,19 +117,22 @@ _SRGB8_LINEAR = srgb_to_linear(np.arange(256, dtype=np.uint8))
 _SRGB8_TO_LINEAR_POW_P = _SRGB8_LINEAR**_SOG_P
 # It abstains on tight face crops: with less than half the frame outside the (grown) face oval,
 # what is left is hair, neck and shoulders, not scene, and grey-world reads blonde or brown hair
-# as a yellow cast (on our data: 27-38% background in all 29 tight crops, whose estimates reach
-# |c| = 0.51 with no cast; 71-96% in the 15 portraits, max 0.16). Also when under 5% of the frame
-# is usable (unclipped, not black) background.
+# as a yellow cast (on our data: 27-38% background in all 28 tight crops, whose estimates reach
+# |c| = 0.51 with no cast; 71-96% in the 15 portrait faces, max 0.16). Also when under 5% of
+# the frame is usable (not near-white, not near-black) background.
 _WB_MIN_BACKGROUND = 0.5
+_LUMA_U8 = np.array([77, 150, 29], np.uint32)  # Rec. 601 luma weights * 256
+_WB_MAX_LUMA = 250
 _WB_MIN_USABLE = 0.05
 # Sclera: eye openings minus a lash margin and the iris disc; the brightest 30% of what is left
-# (the rest is lid shadow, lashes, tear line); at least 30 such pixels (eye ~ 20 px high).
+# (the rest is lid shadow, lashes, tear line); at least 10 such pixels, else it abstains.
 _SCLERA_MARGIN_IOD = 0.02
 _IRIS_RADIUS_SCALE = 1.15  # iris ring landmarks sit on the limbus; clear its dark edge too
 _SCLERA_BRIGHT_FRACTION = 0.3
 _SCLERA_MIN_PIXELS = 10
-# Median log-chromaticity of those sclera pixels on 33 uncast real photos (MT, looks and
-# portraits with measurable eyes): the eye white is slightly warm, not neutral.
+# Median log-chromaticity of those sclera pixels on the 17 of our 43 uncast real faces where
+# enough sclera shows (mostly MT and looks; squinting portraits abstain): eye whites are
+# slightly warm, not neutral.
 _SCLERA_REFERENCE = np.array([0.051, -0.025, -0.019])
 # The two estimates must point within 60 degrees of each other to count as agreeing.
 _WB_AGREE_COS = 0.5
@@ -130,9 +151,10 @@ _WB_MAX_CORRECTION = 0.5
 _LOCUS_HUE_DEG = (25.0, 95.0)
 _LOCUS_MIN_CHROMA = 3.0
 # Undertone cut points (services.common.color) are calibrated on foundation swatches. Skin
-# measured in photos is redder: on our 44 real faces its h_ab is a median 9.5 deg below that of the
-# catalogue shades with the same L* and C* (8.6 deg on the 10 distinct faces without makeup), from
-# blood in the skin, camera rendering and blush. Without this shift 34 of the 44 came out "cool".
+# measured in photos is redder: on our 43 real faces its h_ab is a median 9.5 deg below that of
+# the catalogue shades with the same L* and C* (8.6 deg on 10 distinct faces without makeup),
+# from blood in the skin, camera rendering and blush. Without this shift 34 of them came out
+# "cool"; with it 18 warm, 16 cool, 8 neutral.
 _PHOTO_TO_SWATCH_HUE_DEG = 8.0
 # Rec. 709 luminance weights: gains are normalised so a grey keeps its luminance (the correction
 # moves hue, not L*).
@@ -186,30 +208,30 @@ def _fixed(points: NDArray[np.float64]) -> NDArray[np.int32]:
 
 def skin_sample_mask(
     xy: NDArray[np.float64], box: tuple[int, int, int, int]
-) -> tuple[NDArray[np.bool_], int, float]:
-    """Mask of sampled skin inside `box` (x0, y0, x1, y1) for mesh points `xy` (468, 2).
+) -> tuple[NDArray[np.uint8], int, float]:
+    """Sampled skin inside `box` (x0, y0, x1, y1) for mesh points `xy` (468, 2), as region
+    labels: 0 not sampled, 1 right cheek, 2 left cheek, 3 forehead.
 
-    Returns the mask, the number of region pixels inside the box before exclusions, and the
-    regions' full area in pixels (shoelace, wherever they lie), so callers can tell how much of
-    the face's skin was visible in the image.
+    Also returns the number of region pixels inside the box before exclusions and the regions'
+    full area in pixels (shoelace, wherever they lie), so callers can tell how much of the
+    face's skin was visible in the image.
     """
     x0, y0, x1, y1 = box
     mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
     origin = np.array([x0, y0], np.float64)
-    regions = [_fixed(xy[list(p)] - origin) for p in _REGIONS]
-    cv2.fillPoly(mask, regions, 255, cv2.LINE_8, 2)
-    inside = int(cv2.countNonZero(mask))
     full_area = 0.0
-    for p in _REGIONS:
-        v = xy[list(p)]
+    for label, poly in enumerate(_REGIONS, start=1):
+        v = xy[list(poly)]
+        cv2.fillPoly(mask, [_fixed(v - origin)], label, cv2.LINE_8, 2)
         full_area += 0.5 * abs(
             float(np.dot(v[:, 0], np.roll(v[:, 1], 1)) - np.dot(v[:, 1], np.roll(v[:, 0], 1)))
         )
+    inside = int(cv2.countNonZero(mask))
     excluded = [_fixed(xy[list(p)] - origin) for p in _EXCLUDED]
     cv2.fillPoly(mask, excluded, 0, cv2.LINE_8, 2)
     margin = max(1, round(_EXCLUDE_MARGIN_IOD * _iod(xy)))
     cv2.polylines(mask, excluded, True, 0, 2 * margin + 1, cv2.LINE_8, 2)
-    return mask.view(np.bool_), inside, full_area
+    return mask, inside, full_area
 
 
 def estimate_white_balance_gains(
@@ -243,7 +265,11 @@ def _background_cast(image_rgb: np.ndarray, xy: NDArray[np.float64]) -> NDArray[
     if np.count_nonzero(background) < _WB_MIN_BACKGROUND * keep.size:
         return None
     px = small[background]
-    px = px[_usable(px)]
+    # Select on luma, not on the max channel: under a cast the boosted channel clips first, and
+    # dropping those pixels would drop exactly the bright ones that reveal the cast (p = 6 leans
+    # on them). Partly clipped pixels stay; near-white and near-black ones go.
+    luma = (px @ _LUMA_U8) >> 8
+    px = px[(luma >= _DARK_U8) & (luma <= _WB_MAX_LUMA)]
     if px.shape[0] < _WB_MIN_USABLE * keep.size:
         return None
     return _log_chroma(np.mean(_SRGB8_TO_LINEAR_POW_P[px], axis=0) ** (1.0 / _SOG_P))
@@ -362,6 +388,29 @@ def _region_box(xy: NDArray[np.float64], h: int, w: int) -> tuple[int, int, int,
     return x0, y0, x1, y1
 
 
+def _unoccluded(lab: NDArray[np.float32], region: NDArray[np.uint8]) -> NDArray[np.bool_]:
+    """Pixels of the regions that are not occluded. A region (cheek, cheek, forehead) whose
+    median colour is far from both others while those two agree is taken as covered (a fringe
+    over the forehead, a strand of hair or a hand over a cheek) and dropped whole: pixel bands
+    alone cannot reject an occluder that fills most of a region."""
+    labels = [r for r in (1, 2, 3) if np.count_nonzero(region == r) >= _MIN_REGION_PIXELS]
+    keep = np.ones(region.shape, np.bool_)
+    if len(labels) < 3:
+        return keep
+    medians = np.stack([np.median(lab[:, region == r], axis=1) for r in labels]).astype(float)
+    d = ciede2000(medians[:, None, :], medians[None, :, :])
+    for i, r in enumerate(labels):
+        j, k = (x for x in range(3) if x != i)
+        if (
+            d[i, j] > _REGION_OUTLIER_DE
+            and d[i, k] > _REGION_OUTLIER_DE
+            and d[j, k] < _REGION_AGREE_DE
+        ):
+            keep &= region != r
+            break
+    return keep
+
+
 def _robust_bands(lab: NDArray[np.float32]) -> NDArray[np.bool_]:
     """Pixels (columns of planar Lab) within the L* band and both a*/b* bands around the
     per-channel median, with MAD-based sigmas."""
@@ -420,17 +469,20 @@ def measure_skin_tone(
     # pixels are as good as from all of them (median standard error ~0.1 L*), at a fraction of
     # the cost on large faces.
     step = max(1, round(float(np.sqrt(inside / _MAX_SAMPLES))))
-    px = image_rgb[y0:y1:step, x0:x1:step][mask[::step, ::step]]
+    grid = mask[::step, ::step]
+    sampled = grid > 0
+    px = image_rgb[y0:y1:step, x0:x1:step][sampled]
+    region = grid[sampled]
     n_sampled = px.shape[0]
     if n_sampled == 0:
         return _result(_NO_MEASUREMENT_LAB, 0.0)
 
-    px = px[_usable(px)]
-    if px.shape[0] == 0:
+    usable = _usable(px)
+    if not usable.any():
         # Everything clipped or black: report the raw median so the caller has a colour, but
         # with no confidence in it.
-        raw = image_rgb[y0:y1:step, x0:x1:step][mask[::step, ::step]]
-        return _result(srgb_to_lab(np.median(raw, axis=0).astype(np.uint8)), 0.0)
+        return _result(srgb_to_lab(np.median(px, axis=0).astype(np.uint8)), 0.0)
+    px, region = px[usable], region[usable]
 
     gains = None
     if white_balance:
@@ -439,7 +491,8 @@ def measure_skin_tone(
             gains = _within_skin_locus(_mean_linear(px), estimate)
     lab = srgb8_pixels_to_lab_planar(px, gains)  # (3, N) float32
 
-    keep = _robust_bands(lab)
+    keep = _unoccluded(lab, region)
+    keep[keep] = _robust_bands(lab[:, keep])
     n_kept = int(np.count_nonzero(keep))
     if n_kept:
         skin = np.median(lab[:, keep], axis=1, overwrite_input=True)
