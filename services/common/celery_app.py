@@ -23,6 +23,14 @@ QUEUES = (RECON_QUEUE, RENDER_QUEUE, RECSYS_QUEUE, BATCH_QUEUE)
 
 # Task names: the gateway sends by name and never imports a service's code.
 RECONSTRUCT_TASK = "recon.reconstruct"
+TRY_ON_TASK = "render.try_on"
+LIST_PRODUCTS_TASK = "render.list_products"
+GET_PRODUCT_TASK = "render.get_product"
+UPSERT_PRODUCTS_TASK = "render.upsert_products"
+RERENDER_CATALOG_TASK = "render.rerender_catalog"
+GET_JOB_TASK = "render.get_job"
+RERENDER_FACE_TASK = "batch.rerender_face"
+RERENDER_CHUNK_TASK = "batch.rerender_chunk"
 
 # Longest task we run, with margin; a message unacked for longer is redelivered.
 VISIBILITY_TIMEOUT_S = 300

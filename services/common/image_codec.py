@@ -78,7 +78,9 @@ def inspect_image(data: bytes, max_pixels: int) -> ImageInfo:
         with Image.open(io.BytesIO(data)) as img:
             width, height = img.size
     except Exception:  # Pillow raises many types for garbage; the message is what matters.
-        raise InvalidImageError(f"image.data is a corrupt {fmt} file: its header cannot be read")
+        raise InvalidImageError(
+            f"image.data is a corrupt {fmt} file: its header cannot be read"
+        ) from None
     if width * height > max_pixels:
         raise InvalidImageError(
             f"image declares {width}x{height} pixels ({width * height / 1e6:.1f} MP); "

@@ -133,8 +133,71 @@ class TaskFailure(_Payload):
 
 
 class TaskReply(_Payload):
-    """Exactly one of `geometry` and `error` is set."""
+    """Base of every reply: when `error` is set the task failed and nothing else is set."""
 
-    geometry: FaceGeometryResult | None = None
     error: TaskFailure | None = None
+
+
+class ReconstructReply(TaskReply):
+    geometry: FaceGeometryResult | None = None
     cache_hit: bool = False
+
+
+class TryOnReply(TaskReply):
+    # Tenant-scoped Redis key of the encoded result (short TTL): images never ride in replies.
+    image_key: str = ""
+    content_type: str = ""
+
+
+class ListProductsTask(TaskEnvelope):
+    brand: str = ""
+    category: Category | None = None
+    colour_family: str = ""
+    min_price_minor: int | None = None
+    max_price_minor: int | None = None
+    page_size: int = 50
+    page_token: str = ""
+
+
+class GetProductTask(TaskEnvelope):
+    product_id: str
+
+
+class UpsertProductsTask(TaskEnvelope):
+    products: list[ProductPayload] = Field(min_length=1)
+
+
+class CatalogReply(TaskReply):
+    products: list[ProductPayload] = Field(default_factory=list)
+    next_page_token: str = ""
+    created: int = 0
+    updated: int = 0
+
+
+JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+
+class RerenderTask(TaskEnvelope):
+    brands: list[str] = Field(default_factory=list)
+    categories: list[Category] = Field(default_factory=list)
+    product_ids: list[str] = Field(default_factory=list)
+    reference_face_ids: list[str] = Field(default_factory=list)
+
+
+class JobTask(TaskEnvelope):
+    job_id: str
+    cancel: bool = False
+
+
+class JobPayload(_Payload):
+    job_id: str
+    state: JobState
+    total: int = 0
+    done: int = 0
+    failed: int = 0
+    output_uri: str = ""
+    error: str = ""
+
+
+class JobReply(TaskReply):
+    job: JobPayload | None = None

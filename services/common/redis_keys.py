@@ -38,3 +38,13 @@ def face_key(tenant: str, face_id: str) -> str:
 def reply_key(request_id: str) -> str:
     """Where a worker pushes the one reply the gateway waits for (request ids are random)."""
     return f"tryon:reply:{request_id}"
+
+
+def render_output_key(tenant: str, request_id: str) -> str:
+    """An encoded try-on result, picked up (and deleted) by the gateway at once."""
+    return f"tryon:t:{check_tenant(tenant)}:render:{request_id}"
+
+
+def job_key(tenant: str, job_id: str) -> str:
+    """A batch job's state and progress (not biometric: outlives selfies)."""
+    return f"tryon:job:{check_tenant(tenant)}:{job_id}"

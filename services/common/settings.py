@@ -42,9 +42,7 @@ class Settings:
         return cls(
             redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
             grpc_addr=os.environ.get("TRYON_GRPC_ADDR", "127.0.0.1:50051"),
-            image_ttl_seconds=_env_int(
-                "TRYON_IMAGE_TTL_SECONDS", 600, 1, MAX_IMAGE_TTL_SECONDS
-            ),
+            image_ttl_seconds=_env_int("TRYON_IMAGE_TTL_SECONDS", 600, 1, MAX_IMAGE_TTL_SECONDS),
             max_image_bytes=_env_int("TRYON_MAX_IMAGE_BYTES", 15 * 1024 * 1024, 1024, 64 << 20),
             max_image_pixels=_env_int("TRYON_MAX_IMAGE_PIXELS", 50_000_000, 10_000, 400_000_000),
             max_faces=max_faces,

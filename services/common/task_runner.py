@@ -33,6 +33,7 @@ TASK_FAILURES = Counter(
 )
 
 P = TypeVar("P", bound=TaskEnvelope)
+R = TypeVar("R", bound=TaskReply)
 
 
 def push_reply(client: redis.Redis, reply_key: str, reply: TaskReply, ttl_s: int) -> None:
@@ -47,7 +48,8 @@ def run_interactive(
     client: redis.Redis,
     raw_payload: dict[str, Any],
     payload_type: type[P],
-    handler: Callable[[P], TaskReply],
+    reply_type: type[R],
+    handler: Callable[[P], R],
     reply_ttl_s: int,
 ) -> dict[str, str | None]:
     """Returns a small summary (the task's Celery return value); the real answer is the reply."""
@@ -59,14 +61,15 @@ def run_interactive(
         log.error("%s: dropped malformed payload: %s", task_name, exc.errors(include_input=False))
         TASK_FAILURES.labels(task_name, "MALFORMED").inc()
         return {"error_code": "MALFORMED"}
+    reply: TaskReply
     try:
         reply = handler(payload)
     except TryonError as exc:
-        reply = TaskReply(error=TaskFailure(code=exc.code, message=exc.message))
+        reply = reply_type(error=TaskFailure(code=exc.code, message=exc.message))
     except Exception:
         # Unknown failure: log the stack (no payload data in it), answer INTERNAL.
         log.exception("%s failed for request %s", task_name, payload.request_id)
-        reply = TaskReply(
+        reply = reply_type(
             error=TaskFailure(code=ErrorCode.INTERNAL, message="internal error; retry later")
         )
     push_reply(client, payload.reply_key, reply, reply_ttl_s)

@@ -37,7 +37,9 @@ class ApiKeyStore:
                 continue
             tenant, sep, secret = line.partition(":")
             if not sep or not secret:
-                raise ValueError("API key entries must look like 'tenant:key' or 'tenant:sha256:<hex>'")
+                raise ValueError(
+                    "API key entries must look like 'tenant:key' or 'tenant:sha256:<hex>'"
+                )
             if secret.startswith("sha256:"):
                 digest = bytes.fromhex(secret.removeprefix("sha256:"))
                 if len(digest) != 32:

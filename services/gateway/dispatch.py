@@ -8,24 +8,18 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+import grpc
 import redis.asyncio as aioredis
 from celery import Celery
 
-from services.common.payloads import TaskReply
+from services.common.payloads import TaskEnvelope, TaskReply
 from services.common.redis_keys import reply_key
+from services.gateway.rpc import RpcError
 
-
-class DeadlineExceeded(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class Dispatch:
-    request_id: str
-    reply_key: str
+T = TypeVar("T", bound=TaskEnvelope)
+R = TypeVar("R", bound=TaskReply)
 
 
 class TaskDispatcher:
@@ -33,25 +27,45 @@ class TaskDispatcher:
         self._app = celery_app
         self._redis = client
 
-    @staticmethod
-    def new_dispatch() -> Dispatch:
+    async def request(
+        self,
+        task_name: str,
+        queue: str,
+        task_type: type[T],
+        reply_type: type[R],
+        *,
+        tenant: str,
+        timeout_s: float,
+        **fields: Any,
+    ) -> R:
+        """Runs one task for `tenant`; returns its reply or raises RpcError (the task's own
+        error, or DEADLINE_EXCEEDED)."""
         request_id = uuid.uuid4().hex
-        return Dispatch(request_id, reply_key(request_id))
-
-    async def call(
-        self, task_name: str, queue: str, dispatch: Dispatch, payload: dict[str, Any], timeout_s: float
-    ) -> TaskReply:
+        task = task_type(
+            request_id=request_id, tenant=tenant, reply_key=reply_key(request_id), **fields
+        )
         deadline = time.monotonic() + timeout_s
         # `expires`: a worker that picks the message up after the caller gave up drops it.
         self._app.send_task(
-            task_name, kwargs={"payload": payload}, queue=queue, expires=timeout_s,
-            task_id=dispatch.request_id,
+            task_name,
+            kwargs={"payload": task.model_dump(mode="json")},
+            queue=queue,
+            expires=timeout_s,
+            task_id=request_id,
         )
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise DeadlineExceeded
         # BLPOP takes a float timeout; 0 would mean "forever", so never pass it.
-        popped = await self._redis.blpop([dispatch.reply_key], timeout=max(remaining, 0.001))
+        popped = (
+            await self._redis.blpop([task.reply_key], timeout=max(remaining, 0.001))
+            if remaining > 0
+            else None
+        )
         if popped is None:
-            raise DeadlineExceeded
-        return TaskReply.model_validate_json(popped[1])
+            raise RpcError(
+                grpc.StatusCode.DEADLINE_EXCEEDED,
+                f"no result within the deadline ({timeout_s:.3f} s): retry with a longer one",
+            )
+        reply = reply_type.model_validate_json(popped[1])
+        if reply.error is not None:
+            raise RpcError.from_tryon(reply.error.to_error())
+        return reply

@@ -14,17 +14,20 @@ _UNDERTONES = {
 
 def skin_tone_proto(tone: SkinToneResult) -> types_pb2.SkinTone:
     return types_pb2.SkinTone(
-        lab_l=tone.lab[0], lab_a=tone.lab[1], lab_b=tone.lab[2], hex=tone.hex,
-        ita_degrees=tone.ita_degrees, monk_bucket=tone.monk_bucket,
-        undertone=_UNDERTONES[tone.undertone], confidence=tone.confidence,
+        lab_l=tone.lab[0],
+        lab_a=tone.lab[1],
+        lab_b=tone.lab[2],
+        hex=tone.hex,
+        ita_degrees=tone.ita_degrees,
+        monk_bucket=tone.monk_bucket,
+        undertone=_UNDERTONES[tone.undertone],
+        confidence=tone.confidence,
     )
 
 
 def face_proto(face: FaceResult) -> types_pb2.Face:
     msg = types_pb2.Face(confidence=face.confidence)
-    msg.landmarks.extend(
-        types_pb2.Point3(x=x, y=y, z=z) for x, y, z in face.landmarks().tolist()
-    )
+    msg.landmarks.extend(types_pb2.Point3(x=x, y=y, z=z) for x, y, z in face.landmarks().tolist())
     msg.pose.matrix.extend(face.pose_matrix().ravel().tolist())
     msg.pose.pitch, msg.pose.yaw, msg.pose.roll = face.pitch, face.yaw, face.roll
     msg.box.x_min, msg.box.y_min, msg.box.width, msg.box.height = face.box

@@ -29,7 +29,9 @@ class QueueDepthCollector(Collector):
         self._redis = redis.Redis.from_url(redis_url, socket_timeout=1)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        gauge = GaugeMetricFamily("tryon_queue_depth", "Messages waiting per queue.", labels=["queue"])
+        gauge = GaugeMetricFamily(
+            "tryon_queue_depth", "Messages waiting per queue.", labels=["queue"]
+        )
         try:
             pipe = self._redis.pipeline(transaction=False)
             for queue in QUEUES:

@@ -32,3 +32,6 @@ class SelfieStore:
 
     async def discard(self, tenant: str, face_id: str) -> None:
         await self._redis.delete(image_key(tenant, face_id))
+
+    async def ttl(self, tenant: str, face_id: str) -> int:
+        return max(int(await self._redis.ttl(image_key(tenant, face_id))), 0)

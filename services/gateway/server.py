@@ -16,15 +16,12 @@ from prometheus_client import REGISTRY, start_http_server
 from services.common.celery_app import app as celery_app
 from services.common.settings import Settings
 from services.gateway.auth import ApiKeyStore
+from services.gateway.catalog_service import CatalogServicer, JobServicer
 from services.gateway.dispatch import TaskDispatcher
 from services.gateway.metrics import QueueDepthCollector
 from services.gateway.selfie_store import SelfieStore
 from services.gateway.tryon_service import TryOnServicer
-from services.gateway.unimplemented_services import (
-    CatalogServicer,
-    JobServicer,
-    PrivacyServicer,
-)
+from services.gateway.unimplemented_services import PrivacyServicer
 from tryon.v1 import (
     catalog_service_pb2,
     catalog_service_pb2_grpc,
@@ -74,10 +71,12 @@ async def serve(settings: Settings, api_keys: ApiKeyStore) -> None:
     dispatcher = TaskDispatcher(celery_app, client)
     selfies = SelfieStore(client, settings.image_ttl_seconds)
     tryon_service_pb2_grpc.add_TryOnServiceServicer_to_server(
-        TryOnServicer(settings, api_keys, dispatcher, selfies), server
+        TryOnServicer(settings, api_keys, dispatcher, selfies, client), server
     )
-    catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(api_keys), server)
-    job_service_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(api_keys), server)
+    catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(
+        CatalogServicer(api_keys, dispatcher), server
+    )
+    job_service_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(api_keys, dispatcher), server)
     privacy_service_pb2_grpc.add_PrivacyServiceServicer_to_server(PrivacyServicer(api_keys), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

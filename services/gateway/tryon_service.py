@@ -5,39 +5,35 @@ from __future__ import annotations
 import asyncio
 
 import grpc
-from celery import Celery
+import redis.asyncio as aioredis
 
-from services.common.celery_app import RECON_QUEUE, RECONSTRUCT_TASK
+from services.common.celery_app import (
+    RECON_QUEUE,
+    RECONSTRUCT_TASK,
+    RENDER_QUEUE,
+    TRY_ON_TASK,
+)
 from services.common.errors import InvalidImageError
 from services.common.image_codec import inspect_image
-from services.common.payloads import ReconstructTask
+from services.common.payloads import (
+    FaceGeometryResult,
+    ReconstructReply,
+    ReconstructTask,
+    TryOnReply,
+    TryOnTask,
+)
+from services.common.redis_keys import is_face_id
 from services.common.settings import Settings
 from services.gateway.auth import ApiKeyStore
-from services.gateway.dispatch import DeadlineExceeded, TaskDispatcher
+from services.gateway.deadlines import remaining_time
+from services.gateway.dispatch import TaskDispatcher
 from services.gateway.geometry_proto import geometry_proto
+from services.gateway.look_proto import look_from_proto, output_format
 from services.gateway.rpc import RpcError, api_key_from, rpc, unimplemented
 from services.gateway.selfie_store import SelfieStore, StoredSelfie
 from tryon.v1 import tryon_service_pb2 as pb
 from tryon.v1 import tryon_service_pb2_grpc as pb_grpc
 from tryon.v1 import types_pb2
-
-# Used when the caller sets no deadline: nobody should wait on us forever.
-DEFAULT_TIMEOUT_S = 30.0
-# Below this, the work cannot finish: fail fast instead of queueing it.
-MIN_TIMEOUT_S = 0.005
-
-
-def remaining_time(context: grpc.aio.ServicerContext) -> float:
-    remaining = context.time_remaining()
-    if remaining is None:
-        return DEFAULT_TIMEOUT_S
-    if remaining < MIN_TIMEOUT_S:
-        raise RpcError(
-            grpc.StatusCode.DEADLINE_EXCEEDED,
-            f"deadline too short ({remaining * 1000:.0f} ms left on arrival): allow at least "
-            "1 s for a Reconstruct of an uncached image",
-        )
-    return min(remaining, DEFAULT_TIMEOUT_S * 10)
 
 
 def check_image(image: types_pb2.Image, settings: Settings) -> None:
@@ -54,8 +50,10 @@ def check_image(image: types_pb2.Image, settings: Settings) -> None:
     except InvalidImageError as exc:
         raise RpcError(grpc.StatusCode.INVALID_ARGUMENT, exc.message) from None
     declared = image.content_type.strip().lower()
-    if declared and declared != info.content_type and not (
-        declared == "image/jpg" and info.content_type == "image/jpeg"
+    if (
+        declared
+        and declared != info.content_type
+        and not (declared == "image/jpg" and info.content_type == "image/jpeg")
     ):
         raise RpcError(
             grpc.StatusCode.INVALID_ARGUMENT,
@@ -71,11 +69,39 @@ class TryOnServicer(pb_grpc.TryOnServiceServicer):
         api_keys: ApiKeyStore,
         dispatcher: TaskDispatcher,
         selfies: SelfieStore,
+        redis_client: aioredis.Redis,
     ) -> None:
         self.settings = settings
         self.api_keys = api_keys
         self._dispatcher = dispatcher
         self._selfies = selfies
+        self._redis = redis_client
+
+    async def _store(self, image: types_pb2.Image, tenant: str) -> StoredSelfie:
+        check_image(image, self.settings)
+        return await self._selfies.put(tenant, image.data)
+
+    async def _forget(self, tenant: str, stored: StoredSelfie | None) -> None:
+        """A selfie that failed or was abandoned must not wait for its TTL (unless an earlier
+        request of the same tenant stored it and may still use it)."""
+        if stored is not None and stored.created:
+            await self._selfies.discard(tenant, stored.face_id)
+
+    async def _geometry(
+        self, tenant: str, face_id: str, max_faces: int, timeout_s: float
+    ) -> FaceGeometryResult:
+        reply = await self._dispatcher.request(
+            RECONSTRUCT_TASK,
+            RECON_QUEUE,
+            ReconstructTask,
+            ReconstructReply,
+            tenant=tenant,
+            timeout_s=timeout_s,
+            face_id=face_id,
+            max_faces=max_faces,
+        )
+        assert reply.geometry is not None
+        return reply.geometry
 
     @rpc("Reconstruct")
     async def Reconstruct(
@@ -88,44 +114,83 @@ class TryOnServicer(pb_grpc.TryOnServiceServicer):
                 f"max_faces is {request.max_faces}; use 1..{self.settings.max_faces} "
                 "(0 for the default)",
             )
-        check_image(request.image, self.settings)
-        stored = await self._selfies.put(tenant, request.image.data)
-        dispatch = TaskDispatcher.new_dispatch()
-        task = ReconstructTask(
-            request_id=dispatch.request_id,
-            tenant=tenant,
-            reply_key=dispatch.reply_key,
-            face_id=stored.face_id,
-            max_faces=request.max_faces or self.settings.default_max_faces,
-        )
+        stored = await self._store(request.image, tenant)
         try:
-            reply = await self._dispatcher.call(
-                RECONSTRUCT_TASK, RECON_QUEUE, dispatch, task.model_dump(mode="json"), timeout_s
+            geometry = await self._geometry(
+                tenant,
+                stored.face_id,
+                request.max_faces or self.settings.default_max_faces,
+                timeout_s,
             )
-        except DeadlineExceeded:
-            await self._forget(tenant, stored)
-            raise RpcError(
-                grpc.StatusCode.DEADLINE_EXCEEDED,
-                f"no result within the deadline ({timeout_s:.3f} s): retry with a longer one",
-            ) from None
-        except BaseException:  # cancelled by the caller, Redis gone...
+        except BaseException:  # failed, deadline passed, caller cancelled, Redis gone...
             await asyncio.shield(self._forget(tenant, stored))
             raise
-        if reply.error is not None:
-            await self._forget(tenant, stored)
-            raise RpcError.from_tryon(reply.error.to_error())
-        assert reply.geometry is not None
-        return pb.ReconstructResponse(geometry=geometry_proto(reply.geometry, stored.expires_in_s))
-
-    async def _forget(self, tenant: str, stored: StoredSelfie) -> None:
-        """A selfie that failed or was abandoned must not wait for its TTL (unless an earlier
-        request of the same tenant stored it and may still use it)."""
-        if stored.created:
-            await self._selfies.discard(tenant, stored.face_id)
+        return pb.ReconstructResponse(geometry=geometry_proto(geometry, stored.expires_in_s))
 
     @rpc("TryOn")
-    async def TryOn(self, request, context, tenant):  # type: ignore[no-untyped-def]
-        raise unimplemented("TryOn")
+    async def TryOn(
+        self, request: pb.TryOnRequest, context: grpc.aio.ServicerContext, tenant: str
+    ) -> pb.TryOnResponse:
+        timeout_s = remaining_time(context)
+        # Everything checkable here is checked before any work is queued.
+        look = look_from_proto(request.look)
+        fmt, content_type = output_format(request.output_content_type)
+        face_index = request.face_index if request.HasField("face_index") else -1
+        if face_index < -1:
+            raise RpcError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"face_index is {face_index}; use -1 (every face) or 0..n-1",
+            )
+        stored: StoredSelfie | None = None
+        source = request.WhichOneof("source")
+        if source == "image":
+            stored = await self._store(request.image, tenant)
+            face_id, expires_in_s = stored.face_id, stored.expires_in_s
+        elif source == "face_id":
+            if not is_face_id(request.face_id):
+                raise RpcError(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    "face_id is malformed: pass the face_id a Reconstruct returned",
+                )
+            face_id = request.face_id
+            expires_in_s = -1
+        else:
+            raise RpcError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "set either image or face_id (from an earlier Reconstruct)",
+            )
+        try:
+            geometry = await self._geometry(tenant, face_id, self.settings.max_faces, timeout_s)
+            if not geometry.faces:
+                raise RpcError(
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                    "no face found in the image: send a photo where the face is visible and lit",
+                )
+            if face_index >= len(geometry.faces):
+                raise RpcError(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"face_index is {face_index} but the image has {len(geometry.faces)} face(s)",
+                )
+            reply = await self._dispatcher.request(
+                TRY_ON_TASK, RENDER_QUEUE, TryOnTask, TryOnReply, tenant=tenant,
+                timeout_s=max(remaining_time(context), 0.001), face_id=face_id, look=look,
+                geometry=geometry, face_index=None if face_index < 0 else face_index,
+                output_format=fmt, side_by_side=request.side_by_side,
+            )  # fmt: skip
+            data = await self._redis.getdel(reply.image_key)
+            if data is None:
+                raise RpcError(
+                    grpc.StatusCode.UNAVAILABLE, "the result expired before pickup: retry"
+                )
+        except BaseException:
+            await asyncio.shield(self._forget(tenant, stored))
+            raise
+        if expires_in_s < 0:
+            expires_in_s = await self._selfies.ttl(tenant, face_id)
+        return pb.TryOnResponse(
+            image=types_pb2.Image(data=data, content_type=content_type),
+            geometry=geometry_proto(geometry, expires_in_s),
+        )
 
     @rpc("Recommend")
     async def Recommend(self, request, context, tenant):  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from typing import Any
 
 from services.gateway.auth import ApiKeyStore
 from services.gateway.rpc import rpc, unimplemented
-from tryon.v1 import catalog_service_pb2_grpc, job_service_pb2_grpc, privacy_service_pb2_grpc
+from tryon.v1 import privacy_service_pb2_grpc
 
 
 def _not_yet(method: str) -> Any:
@@ -16,24 +16,6 @@ def _not_yet(method: str) -> Any:
         raise unimplemented(method)
 
     return handler
-
-
-class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
-    def __init__(self, api_keys: ApiKeyStore) -> None:
-        self.api_keys = api_keys
-
-    ListProducts = _not_yet("ListProducts")
-    GetProduct = _not_yet("GetProduct")
-    UpsertProducts = _not_yet("UpsertProducts")
-    RerenderCatalog = _not_yet("RerenderCatalog")
-
-
-class JobServicer(job_service_pb2_grpc.JobServiceServicer):
-    def __init__(self, api_keys: ApiKeyStore) -> None:
-        self.api_keys = api_keys
-
-    GetJob = _not_yet("GetJob")
-    CancelJob = _not_yet("CancelJob")
 
 
 class PrivacyServicer(privacy_service_pb2_grpc.PrivacyServiceServicer):

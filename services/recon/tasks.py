@@ -12,7 +12,7 @@ import redis
 from services.common.celery_app import RECONSTRUCT_TASK, app
 from services.common.errors import ErrorCode, TryonError
 from services.common.image_codec import decode_image
-from services.common.payloads import FaceGeometryResult, ReconstructTask, TaskReply
+from services.common.payloads import FaceGeometryResult, ReconstructReply, ReconstructTask
 from services.common.redis_keys import face_key, image_key
 from services.common.settings import Settings
 from services.common.task_runner import run_interactive
@@ -45,14 +45,14 @@ class ReconWorker:
             settings=settings, redis=redis.Redis.from_url(settings.redis_url), landmarker=landmarker
         )
 
-    def reconstruct(self, task: ReconstructTask) -> TaskReply:
+    def reconstruct(self, task: ReconstructTask) -> ReconstructReply:
         cache_key = face_key(task.tenant, task.face_id)
         img_key = image_key(task.tenant, task.face_id)
         cached, data, ttl = self.redis.pipeline().get(cache_key).get(img_key).ttl(img_key).execute()
         if cached is not None:
             CACHE_LOOKUPS.labels("hit").inc()
             geometry = FaceGeometryResult.model_validate_json(cached)
-            return TaskReply(geometry=_trim(geometry, task.max_faces), cache_hit=True)
+            return ReconstructReply(geometry=_trim(geometry, task.max_faces), cache_hit=True)
         CACHE_LOOKUPS.labels("miss").inc()
         if data is None:
             raise TryonError(
@@ -71,7 +71,7 @@ class ReconWorker:
         # The geometry is biometric too: it expires with the selfie it came from.
         if ttl and ttl > 0:
             self.redis.set(cache_key, geometry.model_dump_json(), ex=ttl)
-        return TaskReply(geometry=_trim(geometry, task.max_faces))
+        return ReconstructReply(geometry=_trim(geometry, task.max_faces))
 
 
 def _trim(geometry: FaceGeometryResult, max_faces: int) -> FaceGeometryResult:
@@ -99,6 +99,7 @@ def reconstruct(payload: dict) -> dict:
         w.redis,
         payload,
         ReconstructTask,
+        ReconstructReply,
         w.reconstruct,
         reply_ttl_s=w.settings.image_ttl_seconds,
     )

@@ -1,0 +1,153 @@
+"""tryon.v1.CatalogService and tryon.v1.JobService: the render service owns the catalog and
+the batch jobs; the gateway validates and forwards."""
+
+from __future__ import annotations
+
+import grpc
+
+from services.common.celery_app import (
+    GET_JOB_TASK,
+    GET_PRODUCT_TASK,
+    LIST_PRODUCTS_TASK,
+    RENDER_QUEUE,
+    RERENDER_CATALOG_TASK,
+    UPSERT_PRODUCTS_TASK,
+)
+from services.common.payloads import (
+    CatalogReply,
+    GetProductTask,
+    JobReply,
+    JobTask,
+    ListProductsTask,
+    RerenderTask,
+    UpsertProductsTask,
+)
+from services.common.redis_keys import is_face_id
+from services.gateway.auth import ApiKeyStore
+from services.gateway.deadlines import remaining_time
+from services.gateway.dispatch import TaskDispatcher
+from services.gateway.product_proto import (
+    category_name,
+    job_proto,
+    product_from_proto,
+    product_proto,
+)
+from services.gateway.rpc import RpcError, rpc
+from tryon.v1 import catalog_service_pb2 as cpb
+from tryon.v1 import catalog_service_pb2_grpc as cpb_grpc
+from tryon.v1 import job_service_pb2 as jpb
+from tryon.v1 import job_service_pb2_grpc as jpb_grpc
+from tryon.v1 import types_pb2
+
+MAX_PAGE_SIZE = 500
+MAX_UPSERT = 1000
+MAX_REFERENCE_FACES = 20
+
+
+def _invalid(message: str) -> RpcError:
+    return RpcError(grpc.StatusCode.INVALID_ARGUMENT, message)
+
+
+class CatalogServicer(cpb_grpc.CatalogServiceServicer):
+    def __init__(self, api_keys: ApiKeyStore, dispatcher: TaskDispatcher) -> None:
+        self.api_keys = api_keys
+        self._dispatcher = dispatcher
+
+    @rpc("ListProducts")
+    async def ListProducts(
+        self, request: cpb.ListProductsRequest, context: grpc.aio.ServicerContext, tenant: str
+    ) -> cpb.ListProductsResponse:
+        if not 0 <= request.page_size <= MAX_PAGE_SIZE:
+            raise _invalid(f"page_size is {request.page_size}; use 1..{MAX_PAGE_SIZE} (0: 50)")
+        prices = [m for m in (request.min_price, request.max_price) if m.currency]
+        if any(m.currency != "USD" for m in prices):
+            raise _invalid("price filters are in USD for now: set currency 'USD'")
+        reply = await self._dispatcher.request(
+            LIST_PRODUCTS_TASK, RENDER_QUEUE, ListProductsTask, CatalogReply, tenant=tenant,
+            timeout_s=remaining_time(context), brand=request.brand.strip(),
+            category=category_name(request.category, "category", required=False),
+            colour_family=request.colour_family.strip().lower(),
+            min_price_minor=request.min_price.amount_minor if request.min_price.currency else None,
+            max_price_minor=request.max_price.amount_minor if request.max_price.currency else None,
+            page_size=request.page_size or 50, page_token=request.page_token,
+        )  # fmt: skip
+        return cpb.ListProductsResponse(
+            products=[product_proto(p) for p in reply.products],
+            next_page_token=reply.next_page_token,
+        )
+
+    @rpc("GetProduct")
+    async def GetProduct(
+        self, request: cpb.GetProductRequest, context: grpc.aio.ServicerContext, tenant: str
+    ) -> types_pb2.Product:
+        if not request.product_id:
+            raise _invalid("product_id is empty")
+        reply = await self._dispatcher.request(
+            GET_PRODUCT_TASK, RENDER_QUEUE, GetProductTask, CatalogReply, tenant=tenant,
+            timeout_s=remaining_time(context), product_id=request.product_id,
+        )  # fmt: skip
+        return product_proto(reply.products[0])
+
+    @rpc("UpsertProducts")
+    async def UpsertProducts(
+        self, request: cpb.UpsertProductsRequest, context: grpc.aio.ServicerContext, tenant: str
+    ) -> cpb.UpsertProductsResponse:
+        if not request.products:
+            raise _invalid("products is empty: send at least one product")
+        if len(request.products) > MAX_UPSERT:
+            raise _invalid(f"{len(request.products)} products; send at most {MAX_UPSERT} per call")
+        products = [product_from_proto(p, i) for i, p in enumerate(request.products)]
+        reply = await self._dispatcher.request(
+            UPSERT_PRODUCTS_TASK, RENDER_QUEUE, UpsertProductsTask, CatalogReply, tenant=tenant,
+            timeout_s=remaining_time(context), products=products,
+        )  # fmt: skip
+        return cpb.UpsertProductsResponse(created=reply.created, updated=reply.updated)
+
+    @rpc("RerenderCatalog")
+    async def RerenderCatalog(
+        self, request: cpb.RerenderCatalogRequest, context: grpc.aio.ServicerContext, tenant: str
+    ) -> types_pb2.Job:
+        categories = [category_name(c, "categories[]") for c in request.categories]
+        if len(request.reference_face_ids) > MAX_REFERENCE_FACES:
+            raise _invalid(f"at most {MAX_REFERENCE_FACES} reference_face_ids per job")
+        for face_id in request.reference_face_ids:
+            if not is_face_id(face_id):
+                raise _invalid(f"reference face_id {face_id!r} is malformed: use Reconstruct's")
+        reply = await self._dispatcher.request(
+            RERENDER_CATALOG_TASK, RENDER_QUEUE, RerenderTask, JobReply, tenant=tenant,
+            timeout_s=remaining_time(context), brands=sorted(set(request.brands)),
+            categories=sorted(set(categories)), product_ids=sorted(set(request.product_ids)),
+            reference_face_ids=sorted(set(request.reference_face_ids)),
+        )  # fmt: skip
+        assert reply.job is not None
+        return job_proto(reply.job)
+
+
+class JobServicer(jpb_grpc.JobServiceServicer):
+    def __init__(self, api_keys: ApiKeyStore, dispatcher: TaskDispatcher) -> None:
+        self.api_keys = api_keys
+        self._dispatcher = dispatcher
+
+    async def _job(
+        self, job_id: str, cancel: bool, context: grpc.aio.ServicerContext, tenant: str
+    ) -> types_pb2.Job:
+        if not job_id:
+            raise _invalid("job_id is empty")
+        reply = await self._dispatcher.request(
+            GET_JOB_TASK, RENDER_QUEUE, JobTask, JobReply, tenant=tenant,
+            timeout_s=remaining_time(context), job_id=job_id, cancel=cancel,
+        )  # fmt: skip
+        assert reply.job is not None
+        return job_proto(reply.job)
+
+    @rpc("GetJob")
+    async def GetJob(
+        self, request: jpb.GetJobRequest, context: grpc.aio.ServicerContext, tenant: str
+    ) -> types_pb2.Job:
+        return await self._job(request.job_id, False, context, tenant)
+
+    @rpc("CancelJob")
+    async def CancelJob(
+        self, request: jpb.CancelJobRequest, context: grpc.aio.ServicerContext, tenant: str
+    ) -> types_pb2.Job:
+        return await self._job(request.job_id, True, context, tenant)
