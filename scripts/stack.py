@@ -28,11 +28,15 @@ ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 
 WORKERS = {
-    # service: (Celery app module, queues, metrics port)
+    # name: (Celery app module, queues, metrics port)
     "recon": ("services.recon.worker", "recon", 9101),
-    "render": ("services.render.worker", "render,batch", 9102),
+    "render": ("services.render.worker", "render", 9102),
     "recsys": ("services.recsys.worker", "recsys", 9103),
+    # Catalog re-renders: its own process, at low CPU priority, so a batch never slows
+    # interactive try-ons (in Kubernetes: its own Deployment with small CPU requests).
+    "render-batch": ("services.render.worker", "batch", 9104),
 }
+LOW_PRIORITY = {"render-batch": 10}
 
 
 def redis_answers(url: str) -> bool:
@@ -51,7 +55,7 @@ class Stack:
     worker_metrics_ports: dict[str, int] = field(
         default_factory=lambda: {name: port for name, (_, _, port) in WORKERS.items()}
     )
-    services: Sequence[str] = ("recon", "render", "recsys")
+    services: Sequence[str] = ("recon", "render", "recsys", "render-batch")
     api_keys_file: Path | None = None
     worker_concurrency: int = 1
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -83,7 +87,11 @@ class Stack:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{name}.log", "wb")  # noqa: SIM115 (the child owns it)
         proc = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: `down` stops pool children too
         )
         (self.run_dir / f"{name}.pid").write_text(str(proc.pid))
@@ -108,11 +116,26 @@ class Stack:
             raise SystemExit(f"nothing answers at REDIS_URL={self.redis_url}")
         server = shutil.which("redis-server")
         if server is None:
-            raise SystemExit("no Redis answers and redis-server is not installed: "
-                             "apt-get install redis-server, or point REDIS_URL at one")
+            raise SystemExit(
+                "no Redis answers and redis-server is not installed: "
+                "apt-get install redis-server, or point REDIS_URL at one"
+            )
         # Selfies must never reach a disk: no RDB snapshots, no AOF.
-        self._spawn("redis", [server, "--bind", "127.0.0.1", "--port", str(url.port or 6379),
-                              "--save", "", "--appendonly", "no"], dict(os.environ))
+        self._spawn(
+            "redis",
+            [
+                server,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(url.port or 6379),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            dict(os.environ),
+        )
         self._wait(lambda: redis_answers(self.redis_url), "redis", 10)
 
     def start_gateway(self) -> None:
@@ -125,9 +148,23 @@ class Stack:
         env = self.env()
         env["TRYON_METRICS_PORT"] = str(self.worker_metrics_ports[service])
         env["PROMETHEUS_MULTIPROC_DIR"] = str(self.var_dir / "prometheus" / service)
-        argv = [str(VENV_BIN / "celery"), "-A", module, "worker", "-Q", queues,
-                "--concurrency", str(self.worker_concurrency), "--loglevel", "INFO", "-n", f"{service}@%h",
-                "--without-gossip", "--without-mingle"]
+        niceness = LOW_PRIORITY.get(service)
+        argv = [*(["nice", "-n", str(niceness)] if niceness else []),
+            str(VENV_BIN / "celery"),
+            "-A",
+            module,
+            "worker",
+            "-Q",
+            queues,
+            "--concurrency",
+            str(self.worker_concurrency),
+            "--loglevel",
+            "INFO",
+            "-n",
+            f"{service}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ]
         self._spawn(service, argv, env)
 
     def up(self, timeout_s: float = 120) -> None:
@@ -173,8 +210,10 @@ class Stack:
     def worker_ready(self, service: str) -> bool:
         """A worker is ready once its pool child has loaded the models and logged so."""
         log = self.log_dir / f"{service}.log"
-        return log.exists() and f"{service}@" in (text := log.read_text(errors="replace")) and (
-            " ready." in text
+        return (
+            log.exists()
+            and f"{service}@" in (text := log.read_text(errors="replace"))
+            and (" ready." in text)
         )
 
     def wait_ready(self, timeout_s: float) -> None:
@@ -208,8 +247,10 @@ def main(argv: list[str]) -> int:
             return 0
         stack.down()
         stack.up()
-        print(f"stack up: gateway {stack.grpc_addr} (metrics :{stack.gateway_metrics_port}), "
-              f"workers {', '.join(stack.services)}; logs in {stack.log_dir}")
+        print(
+            f"stack up: gateway {stack.grpc_addr} (metrics :{stack.gateway_metrics_port}), "
+            f"workers {', '.join(stack.services)}; logs in {stack.log_dir}"
+        )
         print(f"API key of tenant 'demo': {stack.var_dir / 'demo_api_key'}")
         return 0
     if command == "down":
@@ -217,7 +258,9 @@ def main(argv: list[str]) -> int:
         print("stack down")
         return 0
     for name in ["gateway", *WORKERS, "redis"]:
-        print(f"{name:8s} {'running pid ' + str(stack.pid(name)) if stack.pid(name) else 'stopped'}")
+        print(
+            f"{name:8s} {'running pid ' + str(stack.pid(name)) if stack.pid(name) else 'stopped'}"
+        )
     return 0
 
 

@@ -9,6 +9,10 @@ from typing import Any
 
 import grpc
 
+from tryon.v1 import catalog_service_pb2 as cpb
+from tryon.v1 import catalog_service_pb2_grpc as cpb_grpc
+from tryon.v1 import job_service_pb2 as jpb
+from tryon.v1 import job_service_pb2_grpc as jpb_grpc
 from tryon.v1 import tryon_service_pb2 as pb
 from tryon.v1 import tryon_service_pb2_grpc as pb_grpc
 from tryon.v1 import types_pb2
@@ -46,15 +50,65 @@ class Client:
             ],
         )
         self.tryon = pb_grpc.TryOnServiceStub(self._channel)
+        self.catalog = cpb_grpc.CatalogServiceStub(self._channel)
+        self.jobs = jpb_grpc.JobServiceStub(self._channel)
+
+    def _call(self, method, request, timeout: float | None = None):  # type: ignore[no-untyped-def]
+        return method(request, metadata=self._metadata, timeout=timeout or self.timeout)
 
     def reconstruct(
-        self, image: bytes | str | os.PathLike[str], max_faces: int = 0, timeout: float | None = None
+        self,
+        image: bytes | str | os.PathLike[str],
+        max_faces: int = 0,
+        timeout: float | None = None,
     ) -> types_pb2.FaceGeometry:
         request = pb.ReconstructRequest(image=_image(image), max_faces=max_faces)
-        response = self.tryon.Reconstruct(
-            request, metadata=self._metadata, timeout=timeout or self.timeout
+        return self._call(self.tryon.Reconstruct, request, timeout).geometry
+
+    def try_on(
+        self,
+        image: bytes | str | os.PathLike[str] | None = None,
+        look: list[types_pb2.Application] | None = None,
+        *,
+        face_id: str = "",
+        output_content_type: str = "image/jpeg",
+        side_by_side: bool = False,
+        face_index: int | None = None,
+        user_id: str = "",
+        timeout: float | None = None,
+    ) -> pb.TryOnResponse:
+        """The selfie (path, bytes, or the face_id of an earlier call) wearing the look."""
+        request = pb.TryOnRequest(
+            look=types_pb2.Look(applications=look or []),
+            output_content_type=output_content_type,
+            side_by_side=side_by_side,
+            user_id=user_id,
         )
-        return response.geometry
+        if face_id:
+            request.face_id = face_id
+        elif image is not None:
+            request.image.CopyFrom(_image(image))
+        if face_index is not None:
+            request.face_index = face_index
+        return self._call(self.tryon.TryOn, request, timeout)
+
+    def list_products(self, **filters: object) -> cpb.ListProductsResponse:
+        return self._call(self.catalog.ListProducts, cpb.ListProductsRequest(**filters))
+
+    def get_product(self, product_id: str) -> types_pb2.Product:
+        return self._call(self.catalog.GetProduct, cpb.GetProductRequest(product_id=product_id))
+
+    def upsert_products(self, products: list[types_pb2.Product]) -> cpb.UpsertProductsResponse:
+        return self._call(self.catalog.UpsertProducts, cpb.UpsertProductsRequest(products=products))
+
+    def rerender_catalog(self, **filters: object) -> types_pb2.Job:
+        return self._call(self.catalog.RerenderCatalog, cpb.RerenderCatalogRequest(**filters))
+
+    def get_job(self, job_id: str) -> types_pb2.Job:
+        return self._call(self.jobs.GetJob, jpb.GetJobRequest(job_id=job_id))
+
+    def cancel_job(self, job_id: str) -> types_pb2.Job:
+        return self._call(self.jobs.CancelJob, jpb.CancelJobRequest(job_id=job_id))
 
     def close(self) -> None:
         self._channel.close()

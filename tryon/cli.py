@@ -4,11 +4,45 @@ from __future__ import annotations
 
 import argparse
 import json
+import mimetypes
 import sys
+import time
+from pathlib import Path
 
 import grpc
+from google.protobuf.json_format import MessageToDict
 
 from tryon._client import Client, geometry_to_dict, undertone_name
+from tryon.v1 import types_pb2
+
+CATEGORIES = [
+    name.removeprefix("PRODUCT_CATEGORY_").lower()
+    for name in types_pb2.ProductCategory.keys()
+    if name != "PRODUCT_CATEGORY_UNSPECIFIED"
+]
+JOB_STATES = {v: k.removeprefix("JOB_STATE_").lower() for k, v in types_pb2.JobState.items()}
+TERMINAL = {
+    types_pb2.JOB_STATE_SUCCEEDED,
+    types_pb2.JOB_STATE_FAILED,
+    types_pb2.JOB_STATE_CANCELLED,
+}
+
+
+def _category(name: str) -> int:
+    return types_pb2.ProductCategory.Value(f"PRODUCT_CATEGORY_{name.upper()}")
+
+
+def parse_application(spec: str) -> types_pb2.Application:
+    """ID[:SHADE][@INTENSITY], e.g. `ysl-rouge-pur-couture:1966@0.8`."""
+    spec, _, intensity = spec.partition("@")
+    product_id, _, shade_id = spec.partition(":")
+    if not product_id:
+        raise argparse.ArgumentTypeError(f"{spec!r}: expected ID[:SHADE][@INTENSITY]")
+    try:
+        value = float(intensity) if intensity else 1.0
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"intensity {intensity!r} is not a number") from None
+    return types_pb2.Application(product_id=product_id, shade_id=shade_id, intensity=value)
 
 
 def _reconstruct(client: Client, args: argparse.Namespace) -> int:
@@ -17,20 +51,98 @@ def _reconstruct(client: Client, args: argparse.Namespace) -> int:
         json.dump(geometry_to_dict(geometry), sys.stdout)
         sys.stdout.write("\n")
         return 0
-    print(f"{args.image}: {geometry.image_width}x{geometry.image_height}, "
-          f"{len(geometry.faces)} face(s), face_id {geometry.face_id} "
-          f"(expires in {geometry.expires_in_seconds} s)")
+    print(
+        f"{args.image}: {geometry.image_width}x{geometry.image_height}, "
+        f"{len(geometry.faces)} face(s), face_id {geometry.face_id} "
+        f"(expires in {geometry.expires_in_seconds} s)"
+    )
     if not geometry.faces:
         print("  no face found: use a photo where the whole face is visible and lit")
     for i, face in enumerate(geometry.faces):
         b, p, t = face.box, face.pose, face.skin_tone
-        print(f"  face {i}: box {b.width:.0f}x{b.height:.0f} at ({b.x_min:.0f},{b.y_min:.0f}), "
-              f"confidence {face.confidence:.2f}, {len(face.landmarks)} landmarks")
+        print(
+            f"  face {i}: box {b.width:.0f}x{b.height:.0f} at ({b.x_min:.0f},{b.y_min:.0f}), "
+            f"confidence {face.confidence:.2f}, {len(face.landmarks)} landmarks"
+        )
         print(f"          pose pitch {p.pitch:+.1f} yaw {p.yaw:+.1f} roll {p.roll:+.1f} deg")
-        print(f"          skin {t.hex} L*a*b* ({t.lab_l:.1f}, {t.lab_a:.1f}, {t.lab_b:.1f}), "
-              f"ITA {t.ita_degrees:.1f} deg, Monk {t.monk_bucket}, "
-              f"undertone {undertone_name(t.undertone)}")
+        print(
+            f"          skin {t.hex} L*a*b* ({t.lab_l:.1f}, {t.lab_a:.1f}, {t.lab_b:.1f}), "
+            f"ITA {t.ita_degrees:.1f} deg, Monk {t.monk_bucket}, "
+            f"undertone {undertone_name(t.undertone)}"
+        )
     return 0
+
+
+def _try_on(client: Client, args: argparse.Namespace) -> int:
+    content_type = mimetypes.guess_type(args.out)[0] or "image/jpeg"
+    source = {"face_id": args.image} if args.face_id else {"image": args.image}
+    response = client.try_on(
+        look=args.product, output_content_type=content_type, side_by_side=args.side_by_side,
+        face_index=args.face_index, user_id=args.user_id, **source,
+    )  # fmt: skip
+    Path(args.out).write_bytes(response.image.data)
+    geometry = response.geometry
+    print(f"wrote {args.out} ({response.image.content_type}, {len(response.image.data)} bytes): "
+          f"{len(args.product)} product(s) on {len(geometry.faces)} face(s); "
+          f"face_id {geometry.face_id} for further try-ons")  # fmt: skip
+    return 0
+
+
+def _products(client: Client, args: argparse.Namespace) -> int:
+    filters: dict[str, object] = {"page_size": args.limit}
+    if args.brand:
+        filters["brand"] = args.brand
+    if args.category:
+        filters["category"] = _category(args.category)
+    if args.colour:
+        filters["colour_family"] = args.colour
+    response = client.list_products(**filters)
+    if args.json:
+        json.dump([MessageToDict(p, preserving_proto_field_name=True) for p in response.products],
+                  sys.stdout)  # fmt: skip
+        sys.stdout.write("\n")
+        return 0
+    for p in response.products:
+        shades = ", ".join(f"{s.shade_id} {s.hex}" for s in p.shades[:4])
+        more = f" (+{len(p.shades) - 4})" if len(p.shades) > 4 else ""
+        category = types_pb2.ProductCategory.Name(p.category).removeprefix("PRODUCT_CATEGORY_")
+        print(f"{p.product_id:50s} {category.lower():11s} {p.brand[:20]:20s} {shades}{more}")
+    if response.next_page_token:
+        print("... more: raise --limit (max 500) or filter by --brand/--category")
+    return 0
+
+
+def _progress_bar(job: types_pb2.Job, width: int = 40) -> str:
+    finished = job.done + job.failed
+    fraction = finished / job.total if job.total else 1.0
+    filled = int(round(width * fraction))
+    return (f"\r[{'#' * filled}{'.' * (width - filled)}] {finished}/{job.total} "
+            f"({job.failed} failed) {JOB_STATES[job.state]:9s}")  # fmt: skip
+
+
+def _rerender(client: Client, args: argparse.Namespace) -> int:
+    if args.cancel:
+        job = client.cancel_job(args.cancel)
+        print(f"job {job.job_id}: {JOB_STATES[job.state]}")
+        return 0
+    job = client.rerender_catalog(
+        brands=args.brand, categories=[_category(c) for c in args.category],
+        product_ids=args.product, reference_face_ids=args.reference_face_id,
+    )  # fmt: skip
+    print(f"job {job.job_id}: outputs in {job.output_uri or '(pending)'}")
+    if args.no_wait:
+        return 0
+    while True:
+        sys.stderr.write(_progress_bar(job))
+        sys.stderr.flush()
+        if job.state in TERMINAL:
+            sys.stderr.write("\n")
+            break
+        time.sleep(0.5)
+        job = client.get_job(job.job_id)
+    if job.output_uri:
+        print(f"outputs: {job.output_uri}")
+    return 0 if job.state == types_pb2.JOB_STATE_SUCCEEDED else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +156,41 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--max-faces", type=int, default=0, help="0: server default")
     rec.add_argument("--json", action="store_true", help="print one JSON object")
     rec.set_defaults(run=_reconstruct)
+
+    tri = sub.add_parser("try-on", help="render products on a selfie")
+    tri.add_argument("image", help="the selfie (or a face_id with --face-id)")
+    tri.add_argument(
+        "--product",
+        "-p",
+        action="append",
+        type=parse_application,
+        required=True,
+        metavar="ID[:SHADE][@INTENSITY]",
+        help="repeat for a look, painted in order",
+    )
+    tri.add_argument("--out", "-o", required=True, help="output file (.jpg, .png or .webp)")
+    tri.add_argument("--face-id", action="store_true", help="IMAGE is a face_id")
+    tri.add_argument("--side-by-side", action="store_true", help="original | result")
+    tri.add_argument("--face-index", type=int, help="only this face (largest first)")
+    tri.add_argument("--user-id", default="", help="record a try-on event for this shopper")
+    tri.set_defaults(run=_try_on)
+
+    prod = sub.add_parser("products", help="list catalog products")
+    prod.add_argument("--brand")
+    prod.add_argument("--category", choices=CATEGORIES)
+    prod.add_argument("--colour", help="colour family, e.g. red, nude, pink, deep")
+    prod.add_argument("--limit", type=int, default=50)
+    prod.add_argument("--json", action="store_true")
+    prod.set_defaults(run=_products)
+
+    rer = sub.add_parser("rerender", help="re-render catalog products on reference faces")
+    rer.add_argument("--brand", action="append", default=[])
+    rer.add_argument("--category", action="append", default=[], choices=CATEGORIES)
+    rer.add_argument("--product", action="append", default=[], metavar="ID")
+    rer.add_argument("--reference-face-id", action="append", default=[])
+    rer.add_argument("--no-wait", action="store_true", help="print the job id and return")
+    rer.add_argument("--cancel", metavar="JOB_ID", help="cancel a running job")
+    rer.set_defaults(run=_rerender)
     return parser
 
 

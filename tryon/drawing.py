@@ -23,12 +23,21 @@ def draw_face_mesh(bgr: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     """Returns a copy of the BGR image with the tesselation, contours and irises drawn."""
     out = bgr.copy()
     scale = max(1, round(max(np.ptp(landmarks[:, 0]), np.ptp(landmarks[:, 1])) / 400))
-    cv2.polylines(out, _segments(landmarks, face_mesh.FACE_MESH_TESSELATION), False, _MESH_BGR,
-                  scale, cv2.LINE_AA, _SHIFT)
+    cv2.polylines(
+        out,
+        _segments(landmarks, face_mesh.FACE_MESH_TESSELATION),
+        False,
+        _MESH_BGR,
+        scale,
+        cv2.LINE_AA,
+        _SHIFT,
+    )
     contours = face_mesh.CONTOURS
-    cv2.polylines(out, _segments(landmarks, contours), False, _CONTOUR_BGR, scale + 1,
-                  cv2.LINE_AA, _SHIFT)
+    cv2.polylines(
+        out, _segments(landmarks, contours), False, _CONTOUR_BGR, scale + 1, cv2.LINE_AA, _SHIFT
+    )
     irises = face_mesh.IRISES
-    cv2.polylines(out, _segments(landmarks, irises), False, _IRIS_BGR, scale + 1, cv2.LINE_AA,
-                  _SHIFT)
+    cv2.polylines(
+        out, _segments(landmarks, irises), False, _IRIS_BGR, scale + 1, cv2.LINE_AA, _SHIFT
+    )
     return out

@@ -9,6 +9,7 @@ import io
 import warnings
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
@@ -137,3 +138,21 @@ def decode_image(data: bytes, max_pixels: int, max_side: int = 0) -> DecodedImag
         ) from None
     scale = rgb.shape[1] / full_w
     return DecodedImage(rgb=np.ascontiguousarray(rgb), width=full_w, height=full_h, scale=scale)
+
+
+# Encoder settings: JPEG/WebP q90 (visually lossless for try-on), PNG at low compression
+# because encode time is on the interactive path.
+_ENCODE_PARAMS = {
+    "jpeg": (".jpg", [cv2.IMWRITE_JPEG_QUALITY, 90]),
+    "png": (".png", [cv2.IMWRITE_PNG_COMPRESSION, 1]),
+    "webp": (".webp", [cv2.IMWRITE_WEBP_QUALITY, 90]),
+}
+
+
+def encode_image(rgb: np.ndarray, fmt: str) -> bytes:
+    """RGB uint8 to JPEG/PNG/WebP bytes."""
+    ext, params = _ENCODE_PARAMS[fmt]
+    ok, buf = cv2.imencode(ext, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), params)
+    if not ok:
+        raise RuntimeError(f"{fmt} encoding failed")
+    return buf.tobytes()

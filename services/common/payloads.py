@@ -201,3 +201,31 @@ class JobPayload(_Payload):
 
 class JobReply(TaskReply):
     job: JobPayload | None = None
+
+
+class RenderedShade(_Payload):
+    """One product shade to paint in a batch job, already resolved from the catalog."""
+
+    product_id: str
+    shade_id: str
+    category: Category
+    hex: str
+    finish: Finish
+    opacity: float
+    coverage: float
+    intensity: float = 1.0
+    zone: EyeshadowZone | None = None
+
+
+class RerenderChunkTask(_Payload):
+    """A slice of a batch job: some shades on one reference face (batch queue, no reply)."""
+
+    tenant: str
+    job_id: str
+    face_ref: str  # names the output folder
+    # Built-in reference photos are read from the reference folder by name; a caller's own
+    # reference face comes from its stored selfie.
+    reference_file: str = ""
+    face_id: str = ""
+    geometry: FaceGeometryResult
+    shades: list[RenderedShade] = Field(min_length=1)
