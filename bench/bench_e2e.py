@@ -52,7 +52,8 @@ async def run_load(addr: str, payloads: list[bytes], concurrency: int) -> tuple[
                 begin = time.perf_counter()
                 await stub.Reconstruct(
                     pb.ReconstructRequest(image=types_pb2.Image(data=data)),
-                    metadata=(("x-api-key", KEY),), timeout=60,
+                    metadata=(("x-api-key", KEY),),
+                    timeout=60,
                 )
                 latencies.append(time.perf_counter() - begin)
 
@@ -73,9 +74,14 @@ def main() -> None:
         keys.write_text(f"bench:{KEY}\n")
         redis_url = test_redis_url().rsplit("/", 1)[0] + "/14"
         stack = Stack(
-            var_dir=Path(tmp), redis_url=redis_url, grpc_addr=f"127.0.0.1:{free_port()}",
-            gateway_metrics_port=free_port(), worker_metrics_ports={"recon": free_port()},
-            services=("recon",), api_keys_file=keys, worker_concurrency=2,
+            var_dir=Path(tmp),
+            redis_url=redis_url,
+            grpc_addr=f"127.0.0.1:{free_port()}",
+            gateway_metrics_port=free_port(),
+            worker_metrics_ports={"recon": free_port()},
+            services=("recon",),
+            api_keys_file=keys,
+            worker_concurrency=2,
             extra_env={"TRYON_IMAGE_TTL_SECONDS": "120"},
         )
         stack.ensure_redis()
@@ -83,11 +89,15 @@ def main() -> None:
         stack.up()
         try:
             asyncio.run(run_load(stack.grpc_addr, jpeg_variants(rgb, 8, quality=89), 1))  # warm-up
-            print("\nReconstruct end to end (gRPC -> gateway -> Redis/Celery -> recon, 640x480, "
-                  "recon worker prefork x2 on 2 cores)")
+            print(
+                "\nReconstruct end to end (gRPC -> gateway -> Redis/Celery -> recon, 640x480, "
+                "recon worker prefork x2 on 2 cores)"
+            )
             print(f"  bare in-process decode+reconstruct: {bare:.1f} ms (median)")
-            print(f"  {'mode':9s} {'conc':>4s} {'p50 ms':>8s} {'p99 ms':>8s} {'req/s':>7s} "
-                  f"{'p50 overhead vs bare':>21s}")
+            print(
+                f"  {'mode':9s} {'conc':>4s} {'p50 ms':>8s} {'p99 ms':>8s} {'req/s':>7s} "
+                f"{'p50 overhead vs bare':>21s}"
+            )
             offset = 0
             for cached in (False, True):
                 for concurrency in (1, 4, 16):
@@ -100,9 +110,11 @@ def main() -> None:
                         offset += n
                     lat, wall = asyncio.run(run_load(stack.grpc_addr, payloads, concurrency))
                     p50 = pct(lat, 50)
-                    print(f"  {'cached' if cached else 'uncached':9s} {concurrency:4d} {p50:8.1f} "
-                          f"{pct(lat, 99):8.1f} {len(lat) / wall:7.1f} "
-                          f"{p50 - bare:+18.1f} ms")
+                    print(
+                        f"  {'cached' if cached else 'uncached':9s} {concurrency:4d} {p50:8.1f} "
+                        f"{pct(lat, 99):8.1f} {len(lat) / wall:7.1f} "
+                        f"{p50 - bare:+18.1f} ms"
+                    )
         finally:
             stack.down()
 

@@ -37,14 +37,20 @@ def main() -> int:
         bgr = draw_face_mesh(bgr, np.asarray(face["landmarks"], dtype=np.float32))
     cv2.imwrite(str(OUT / "mesh.png"), bgr)
 
-    print(f"\nReconstruct {image_path.name} ({doc['image_width']}x{doc['image_height']}): "
-          f"{len(doc['faces'])} face(s) in {first_ms:.0f} ms, {cached_ms:.0f} ms cached")
+    print(
+        f"\nReconstruct {image_path.name} ({doc['image_width']}x{doc['image_height']}): "
+        f"{len(doc['faces'])} face(s) in {first_ms:.0f} ms, {cached_ms:.0f} ms cached"
+    )
     for i, face in enumerate(doc["faces"]):
         tone, pose = face["skin_tone"], face["pose"]
-        print(f"  face {i}: {len(face['landmarks'])} landmarks, confidence {face['confidence']:.2f}, "
-              f"yaw {pose['yaw']:+.1f} pitch {pose['pitch']:+.1f} roll {pose['roll']:+.1f} deg")
-        print(f"          skin {tone['hex']}  ITA {tone['ita_degrees']:.1f} deg  "
-              f"Monk {tone['monk_bucket']}  undertone {tone['undertone']}")
+        print(
+            f"  face {i}: {len(face['landmarks'])} landmarks, confidence {face['confidence']:.2f}, "
+            f"yaw {pose['yaw']:+.1f} pitch {pose['pitch']:+.1f} roll {pose['roll']:+.1f} deg"
+        )
+        print(
+            f"          skin {tone['hex']}  ITA {tone['ita_degrees']:.1f} deg  "
+            f"Monk {tone['monk_bucket']}  undertone {tone['undertone']}"
+        )
     print(f"  wrote {OUT / 'mesh.png'} and {OUT / 'reconstruct.json'}\n")
     return 0
 

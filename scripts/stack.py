@@ -149,7 +149,8 @@ class Stack:
         env["TRYON_METRICS_PORT"] = str(self.worker_metrics_ports[service])
         env["PROMETHEUS_MULTIPROC_DIR"] = str(self.var_dir / "prometheus" / service)
         niceness = LOW_PRIORITY.get(service)
-        argv = [*(["nice", "-n", str(niceness)] if niceness else []),
+        argv = [
+            *(["nice", "-n", str(niceness)] if niceness else []),
             str(VENV_BIN / "celery"),
             "-A",
             module,

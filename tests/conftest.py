@@ -14,6 +14,8 @@ import pytest
 import redis
 
 from scripts.stack import Stack
+from services.render.catalog import CatalogStore
+from services.render.catalog.seed import seed
 from services.recon.runtime import default_model_dir
 from services.recon.runtime.triton_server import TritonServer, make_python_backend_repository
 from tryon.v1 import tryon_service_pb2_grpc
@@ -58,8 +60,44 @@ def redis_url() -> str:
     return test_redis_url()
 
 
+TEST_DATABASE = "tryon_test"
+
+
+def _postgres_test_url() -> str | None:
+    """A fresh `tryon_test` database on the machine's PostgreSQL (127.0.0.1:5432, or
+    TRYON_TEST_POSTGRES_URL naming the server), or None when no PostgreSQL answers."""
+    import psycopg
+
+    server = os.environ.get("TRYON_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+    try:
+        with psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {TEST_DATABASE}")
+    except psycopg.OperationalError:
+        return None
+    return f"{server.replace('postgresql://', 'postgresql+psycopg://', 1)}/{TEST_DATABASE}"
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Stack]:
+def database_url(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> str:
+    """The catalog database for the suite, seeded from the real shade data: PostgreSQL when
+    the machine runs one (as CI does), else a SQLite file."""
+    url = os.environ.get("TRYON_TEST_DATABASE_URL") or _postgres_test_url()
+    if url is None:
+        url = f"sqlite:///{tmp_path_factory.mktemp('catalog') / 'catalog.db'}"
+        print(f"\nno PostgreSQL at 127.0.0.1:5432: catalog tests run on SQLite ({url})")
+    store = CatalogStore(url)
+    try:
+        seed(store, shared_data)
+    finally:
+        store.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, redis_url: str, database_url: str
+) -> Iterator[Stack]:
     var_dir = tmp_path_factory.mktemp("stack")
     keys_file = var_dir / "api_keys.txt"
     keys_file.write_text("".join(f"{tenant}:{key}\n" for tenant, key in API_KEYS.items()))
@@ -68,13 +106,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[
         redis_url=redis_url,
         grpc_addr=f"127.0.0.1:{free_port()}",
         gateway_metrics_port=free_port(),
-        worker_metrics_ports={"recon": free_port(), "render": free_port(), "recsys": free_port()},
-        services=("recon",),
+        worker_metrics_ports={
+            name: free_port() for name in ("recon", "render", "render-batch", "recsys")
+        },
+        services=("recon", "render", "render-batch"),
         api_keys_file=keys_file,
         extra_env={
             "TRYON_IMAGE_TTL_SECONDS": str(TEST_IMAGE_TTL_S),
             "TRYON_MAX_IMAGE_BYTES": str(TEST_MAX_IMAGE_BYTES),
             "TRYON_LOG_LEVEL": "DEBUG",
+            "DATABASE_URL": database_url,
+            "TRYON_RENDER_OUTPUT_DIR": str(var_dir / "renders"),
         },
     )
     st.ensure_redis()

@@ -31,7 +31,9 @@ def call_task(
 ) -> R:
     """Returns the reply, or raises TryonError (the task's own error, or UNAVAILABLE)."""
     request_id = uuid.uuid4().hex
-    task = task_type(request_id=request_id, tenant=tenant, reply_key=reply_key(request_id), **fields)
+    task = task_type(
+        request_id=request_id, tenant=tenant, reply_key=reply_key(request_id), **fields
+    )
     app.send_task(
         task_name,
         kwargs={"payload": task.model_dump(mode="json")},

@@ -25,7 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from services.recon.canonical_face_model import load_canonical_face_model
+from services.common.canonical_face_model import load_canonical_face_model
 from services.recon.face_detector import (
     DEFAULT_MIN_DETECTION_CONFIDENCE,
     FaceDetection,

@@ -276,7 +276,9 @@ def try_on(payload: dict) -> dict:
 
 @app.task(name=LIST_PRODUCTS_TASK)
 def list_products(payload: dict) -> dict:
-    return _interactive(LIST_PRODUCTS_TASK, payload, ListProductsTask, CatalogReply, "list_products")
+    return _interactive(
+        LIST_PRODUCTS_TASK, payload, ListProductsTask, CatalogReply, "list_products"
+    )
 
 
 @app.task(name=GET_PRODUCT_TASK)

@@ -1,7 +1,7 @@
 """Entry point of the render worker:
 
-    celery -A services.render.worker worker -Q render    # interactive: try-on, catalog
-    celery -A services.render.worker worker -Q batch     # catalog re-renders (low priority)
+celery -A services.render.worker worker -Q render    # interactive: try-on, catalog
+celery -A services.render.worker worker -Q batch     # catalog re-renders (low priority)
 """
 
 from services.common.worker_metrics import prepare_multiprocess_dir

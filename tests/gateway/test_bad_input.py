@@ -26,8 +26,9 @@ OBAMA = TEST_DATA / "obama.jpg"
 
 def call(stub, data: bytes, metadata=None, timeout: float = 30, content_type: str = ""):  # type: ignore[no-untyped-def]
     request = pb.ReconstructRequest(image=types_pb2.Image(data=data, content_type=content_type))
-    return stub.Reconstruct(request, metadata=auth() if metadata is None else metadata,
-                            timeout=timeout)
+    return stub.Reconstruct(
+        request, metadata=auth() if metadata is None else metadata, timeout=timeout
+    )
 
 
 def expect_error(stub, data: bytes, code: grpc.StatusCode, *words: str, **kw) -> str:  # type: ignore[no-untyped-def]
@@ -44,9 +45,14 @@ def expect_error(stub, data: bytes, code: grpc.StatusCode, *words: str, **kw) ->
 def png_bomb(side: int) -> bytes:
     """A real decompression bomb: a valid 1-bit PNG of side x side zero pixels, ~100 KB on
     disk, ~`side`^2/8 bytes once inflated."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(
-            ">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        )
 
     row = b"\x00" * (1 + side // 8)
     comp = zlib.compressobj(9)
@@ -56,8 +62,12 @@ def png_bomb(side: int) -> bytes:
 
 
 def test_not_an_image(tryon_stub) -> None:  # type: ignore[no-untyped-def]
-    expect_error(tryon_stub, b"%PDF-1.7 this is a document, not a photo" * 10,
-                 grpc.StatusCode.INVALID_ARGUMENT, "not a JPEG, PNG or WebP")
+    expect_error(
+        tryon_stub,
+        b"%PDF-1.7 this is a document, not a photo" * 10,
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "not a JPEG, PNG or WebP",
+    )
 
 
 def test_empty(tryon_stub) -> None:  # type: ignore[no-untyped-def]
@@ -78,8 +88,9 @@ def test_corrupt_body_with_valid_ends(tryon_stub) -> None:  # type: ignore[no-un
 
 def test_over_size_limit(tryon_stub) -> None:  # type: ignore[no-untyped-def]
     data = OBAMA.read_bytes() + b"\x00" * TEST_MAX_IMAGE_BYTES
-    expect_error(tryon_stub, data, grpc.StatusCode.RESOURCE_EXHAUSTED, str(TEST_MAX_IMAGE_BYTES),
-                 "limit")
+    expect_error(
+        tryon_stub, data, grpc.StatusCode.RESOURCE_EXHAUSTED, str(TEST_MAX_IMAGE_BYTES), "limit"
+    )
 
 
 def test_decompression_bomb(tryon_stub) -> None:  # type: ignore[no-untyped-def]
@@ -89,29 +100,43 @@ def test_decompression_bomb(tryon_stub) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_content_type_contradicts_bytes(tryon_stub) -> None:  # type: ignore[no-untyped-def]
-    expect_error(tryon_stub, OBAMA.read_bytes(), grpc.StatusCode.INVALID_ARGUMENT, "image/png",
-                 content_type="image/png")
+    expect_error(
+        tryon_stub,
+        OBAMA.read_bytes(),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "image/png",
+        content_type="image/png",
+    )
 
 
 def test_tiny_image(tryon_stub) -> None:  # type: ignore[no-untyped-def]
-    expect_error(tryon_stub, _png(Image.new("RGB", (8, 8))), grpc.StatusCode.INVALID_ARGUMENT,
-                 "at least")
+    expect_error(
+        tryon_stub, _png(Image.new("RGB", (8, 8))), grpc.StatusCode.INVALID_ARGUMENT, "at least"
+    )
 
 
 def test_max_faces_out_of_range(tryon_stub) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(grpc.RpcError) as err:
         tryon_stub.Reconstruct(
             pb.ReconstructRequest(image=types_pb2.Image(data=OBAMA.read_bytes()), max_faces=999),
-            metadata=auth(), timeout=30)
+            metadata=auth(),
+            timeout=30,
+        )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "max_faces" in err.value.details()
 
 
-@pytest.mark.parametrize("metadata", [(), (("x-api-key", "wrong-key-0123456789"),),
-                                      (("x-api-key", ""),)])
+@pytest.mark.parametrize(
+    "metadata", [(), (("x-api-key", "wrong-key-0123456789"),), (("x-api-key", ""),)]
+)
 def test_bad_api_key(tryon_stub, metadata) -> None:  # type: ignore[no-untyped-def]
-    expect_error(tryon_stub, OBAMA.read_bytes(), grpc.StatusCode.UNAUTHENTICATED, "x-api-key",
-                 metadata=metadata)
+    expect_error(
+        tryon_stub,
+        OBAMA.read_bytes(),
+        grpc.StatusCode.UNAUTHENTICATED,
+        "x-api-key",
+        metadata=metadata,
+    )
 
 
 def test_deadline_too_short(tryon_stub) -> None:  # type: ignore[no-untyped-def]
@@ -141,7 +166,13 @@ def test_after_bad_input_nothing_leaks(tryon_stub, stack: Stack, redis_url: str)
     logs = b"".join(p.read_bytes() for p in stack.log_dir.glob("*.log"))
     assert logs, "expected some log output"
     jpeg = OBAMA.read_bytes()
-    forbidden = [jpeg[1000:1032], base64.b64encode(jpeg[999:1047]), jpeg[1000:1024].hex().encode(),
-                 *(key.encode() for key in API_KEYS.values()), b"tryon:t:", b"image:"]
+    forbidden = [
+        jpeg[1000:1032],
+        base64.b64encode(jpeg[999:1047]),
+        jpeg[1000:1024].hex().encode(),
+        *(key.encode() for key in API_KEYS.values()),
+        b"tryon:t:",
+        b"image:",
+    ]
     for needle in forbidden:
         assert needle not in logs, f"{needle[:16]!r}... found in logs"

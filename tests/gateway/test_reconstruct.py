@@ -56,8 +56,12 @@ def test_reconstruct_real_portrait(tryon_stub) -> None:  # type: ignore[no-untyp
     assert points.shape == (478, 3)
     box = face.box
     # Every landmark inside the reported box, the box well inside the image.
-    assert np.all(points[:, 0] >= box.x_min - 1) and np.all(points[:, 0] <= box.x_min + box.width + 1)
-    assert np.all(points[:, 1] >= box.y_min - 1) and np.all(points[:, 1] <= box.y_min + box.height + 1)
+    assert np.all(points[:, 0] >= box.x_min - 1) and np.all(
+        points[:, 0] <= box.x_min + box.width + 1
+    )
+    assert np.all(points[:, 1] >= box.y_min - 1) and np.all(
+        points[:, 1] <= box.y_min + box.height + 1
+    )
     assert 0.2 * geometry.image_width < box.width < 0.9 * geometry.image_width
     # Anatomy: the subject's right eye (33) is left of the left eye (263), the nose tip (1)
     # between them and below, the chin (152) below the upper lip (0).
@@ -81,7 +85,9 @@ def test_several_faces(tryon_stub, shared_data: Path) -> None:  # type: ignore[n
     assert abs(centres[0] - centres[1]) > geometry.faces[0].box.width / 2, "two distinct faces"
     only_one = reconstruct(tryon_stub, data, max_faces=1)
     assert len(only_one.faces) == 1
-    np.testing.assert_allclose(landmarks(only_one.faces[0]), landmarks(geometry.faces[0]), atol=1e-3)
+    np.testing.assert_allclose(
+        landmarks(only_one.faces[0]), landmarks(geometry.faces[0]), atol=1e-3
+    )
 
 
 def test_no_face_is_an_empty_answer(tryon_stub) -> None:  # type: ignore[no-untyped-def]
@@ -190,9 +196,22 @@ def test_metrics_and_health(tryon_stub, channel, stack: Stack) -> None:  # type:
 
 def test_cli_json(stack: Stack) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "tryon.cli", "--addr", stack.grpc_addr, "--api-key",
-         API_KEYS["alpha"], "reconstruct", str(OBAMA), "--json"],
-        capture_output=True, text=True, timeout=60, check=True,
+        [
+            sys.executable,
+            "-m",
+            "tryon.cli",
+            "--addr",
+            stack.grpc_addr,
+            "--api-key",
+            API_KEYS["alpha"],
+            "reconstruct",
+            str(OBAMA),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     doc = json.loads(result.stdout)
     assert len(doc["faces"]) == 1
@@ -200,9 +219,21 @@ def test_cli_json(stack: Stack) -> None:
     assert len(face["landmarks"]) == 478 and all(len(p) == 3 for p in face["landmarks"])
     assert set(face) == {"landmarks", "pose", "box", "confidence", "skin_tone"}
     summary = subprocess.run(
-        [sys.executable, "-m", "tryon.cli", "--addr", stack.grpc_addr, "--api-key",
-         API_KEYS["alpha"], "reconstruct", str(OBAMA)],
-        capture_output=True, text=True, timeout=60, check=True,
+        [
+            sys.executable,
+            "-m",
+            "tryon.cli",
+            "--addr",
+            stack.grpc_addr,
+            "--api-key",
+            API_KEYS["alpha"],
+            "reconstruct",
+            str(OBAMA),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     ).stdout
     assert "1 face(s)" in summary and "Monk" in summary
 

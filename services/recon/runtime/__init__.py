@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from services.common.canonical_face_model import default_model_dir  # noqa: F401 (re-export)
 
 # Model names: the ONNX file stem under models/ and the model name in the Triton repository.
 FACE_DETECTOR = "face_detector"
@@ -28,10 +29,6 @@ class InferenceRuntime(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-def default_model_dir() -> Path:
-    return Path(os.environ.get("TRYON_MODEL_DIR", Path(__file__).resolve().parents[3] / "models"))
 
 
 def create_runtime() -> InferenceRuntime:

@@ -7,15 +7,21 @@ with v growing downward (image convention): the makeup texture space.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-from services.recon.runtime import default_model_dir
-
 CANONICAL_MODEL_FILE = "canonical_face_model.npz"
+
+
+def default_model_dir() -> Path:
+    """`TRYON_MODEL_DIR`, else models/ at the repository root (built by `make models`)."""
+    return Path(os.environ.get("TRYON_MODEL_DIR", Path(__file__).resolve().parents[2] / "models"))
+
+
 NUM_VERTICES = 468
 NUM_TRIANGLES = 898
 
