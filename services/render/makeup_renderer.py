@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from services.common.canonical_face_model import CanonicalFaceModel, load_canonical_face_model
@@ -19,6 +20,12 @@ from services.render.face_raster import FaceRaster, UvMesh, rasterize_face
 from services.render.linear_light import hex_to_linear, linear_to_srgb8, srgb8_to_linear
 from services.render.look import ApplicationLike, check_application, strength
 from services.render.uv_textures import TEXTURE_SIZE, UvTextures, build_uv_textures
+from tryon.face_mesh import LEFT_EYE_LOOP, LIPS_INNER_LOOP, RIGHT_EYE_LOOP
+
+# The mouth and eye openings as landmark polygons: the mesh leaves them open, but its thin
+# triangles along a curved lip or lid can bulge a pixel or two into the opening, so paint is
+# also cut by the polygons themselves (teeth and eyeballs stay bare).
+_OPENINGS = (LIPS_INNER_LOOP, LEFT_EYE_LOOP, RIGHT_EYE_LOOP)
 
 __all__ = ["MakeupRenderer"]
 
@@ -43,6 +50,19 @@ class MakeupRenderer:
             self._paint_face(out, landmarks, look)
         return out
 
+    @staticmethod
+    def _openings(landmarks: np.ndarray, raster: FaceRaster) -> np.ndarray:
+        """(h, w) float32 over the raster's box: 0 inside the mouth and eye openings, else 1."""
+        box = raster.box
+        keep = np.ones((box.y1 - box.y0, box.x1 - box.x0), np.float32)
+        origin = np.array([box.x0, box.y0], np.float64)
+        polygons = [
+            np.round((np.asarray(landmarks)[list(loop), :2] - origin) * 16).astype(np.int32)
+            for loop in _OPENINGS
+        ]
+        cv2.fillPoly(keep, polygons, 0.0, cv2.LINE_8, 4)
+        return keep
+
     def render_many(
         self, rgb: np.ndarray, landmarks: np.ndarray, looks: Sequence[ApplicationLike]
     ) -> list[np.ndarray]:
@@ -55,9 +75,26 @@ class MakeupRenderer:
         for app in looks:
             out = rgb.copy()
             if raster is not None:
-                self._paint(out, raster, [app])
+                self._paint(out, raster, [app], self._openings(landmarks, raster))
             results.append(out)
         return results
+
+    def region_mask(
+        self, shape: tuple[int, ...], landmarks: np.ndarray, category: str, zone: str | None = None
+    ) -> np.ndarray:
+        """Where a product of `category` lands on this face: (h, w) float32 coverage 0..1
+        (before opacity and intensity). For measuring regions and for debugging looks."""
+        key = self.textures.key_for(category, zone)
+        mask = np.zeros(shape[:2], np.float32)
+        needed = self.textures.triangles[key]
+        raster = rasterize_face(landmarks, self.mesh, needed, shape[:2])
+        if raster is not None:
+            sub = raster.sub_box(needed)
+            if not sub.empty:
+                rows, cols = sub.within(raster.box)
+                openings = self._openings(landmarks, raster)[rows, cols]
+                mask[sub.slices] = raster.sample(self.textures.masks[key], sub) * openings
+        return mask
 
     # -- internals ---------------------------------------------------------------------------
     def _key(self, app: ApplicationLike) -> str:
@@ -76,9 +113,15 @@ class MakeupRenderer:
     ) -> None:
         raster = self._raster(out.shape, landmarks, look)
         if raster is not None:
-            self._paint(out, raster, look)
+            self._paint(out, raster, look, self._openings(landmarks, raster))
 
-    def _paint(self, out: np.ndarray, raster: FaceRaster, look: Sequence[ApplicationLike]) -> None:
+    def _paint(
+        self,
+        out: np.ndarray,
+        raster: FaceRaster,
+        look: Sequence[ApplicationLike],
+        openings: np.ndarray,
+    ) -> None:
         box = raster.box
         original = out[box.slices]
         lin = srgb8_to_linear(original)
@@ -89,11 +132,12 @@ class MakeupRenderer:
             if sub.empty:
                 continue
             alpha = raster.sample(self.textures.masks[key], sub)
+            rows, cols = sub.within(box)
+            alpha *= openings[rows, cols]
             alpha *= np.float32(strength(app))
             sparkle = None
             if app.finish in ("shimmer", "metallic"):
                 sparkle = raster.sample(self.textures.masks["sparkle"], sub)
-            rows, cols = sub.within(box)
             region = lin[rows, cols]  # a view: painted in place
             colour = hex_to_linear(app.hex)
             used = apply_product(

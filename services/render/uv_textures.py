@@ -195,8 +195,10 @@ def build_uv_textures(model: CanonicalFaceModel, size: int = TEXTURE_SIZE) -> Uv
 
     face = p.canvas()
     p.poly(face, p.pts(FACE_OVAL_LOOP))
-    face = cv2.erode(face, np.ones((3, 3), np.uint8), iterations=max(1, round(0.04 * eye_width)))
-    face = p.feather(face, 0.06 * w)
+    # The mesh ends mid-forehead and at the jaw: shrink the oval so the feather has faded out
+    # before the mesh does, or the foundation would stop at a visible line.
+    face = cv2.erode(face, np.ones((3, 3), np.uint8), iterations=max(1, round(0.35 * eye_width)))
+    face = p.feather(face, 0.16 * w)
     keep_out = np.maximum(eyes, np.maximum(brows, _filled(p, zones.LIPS_OUTER_LOOP)))
     masks["foundation"] = face * (1.0 - p.feather(keep_out, 0.04 * w))
 
