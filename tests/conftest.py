@@ -14,10 +14,10 @@ import pytest
 import redis
 
 from scripts.stack import Stack
-from services.render.catalog import CatalogStore
-from services.render.catalog.seed import seed
 from services.recon.runtime import default_model_dir
 from services.recon.runtime.triton_server import TritonServer, make_python_backend_repository
+from services.render.catalog import CatalogStore
+from services.render.catalog.seed import seed
 from tryon.v1 import tryon_service_pb2_grpc
 
 ROOT = Path(__file__).resolve().parents[1]

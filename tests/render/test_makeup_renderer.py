@@ -88,7 +88,9 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 
 def real_lipstick_hexes() -> list[str]:
     data = json.loads((shared_data_dir() / "catalog/lipstick/lipstick.json").read_text())
-    return [s["color"] for b in data["brands"] for series in b["series"] for s in series["lipsticks"]]
+    return [
+        s["color"] for b in data["brands"] for series in b["series"] for s in series["lipsticks"]
+    ]
 
 
 def test_lip_colour_matches_the_shade_over_the_real_catalog(renderer: MakeupRenderer) -> None:
@@ -145,8 +147,8 @@ def test_regions_against_human_parsing_masks(renderer: MakeupRenderer) -> None:
         for name in scores:
             scores[name].append(iou(ours[name], truth[name]))
     means = {name: float(np.mean(v)) for name, v in scores.items()}
-    print("\nmask IoU vs MT human parsing (mean over "
-          f"{len(scores['lips'])} faces): " + ", ".join(f"{k} {v:.3f}" for k, v in means.items()))  # fmt: skip
+    figures = ", ".join(f"{k} {v:.3f}" for k, v in means.items())
+    print(f"\nmask IoU vs MT human parsing (mean over {len(scores['lips'])} faces): {figures}")
     assert means["lips"] >= 0.80
     assert means["brows"] >= 0.55
     assert means["skin"] >= 0.75
@@ -155,7 +157,9 @@ def test_regions_against_human_parsing_masks(renderer: MakeupRenderer) -> None:
 # --- what must stay untouched ------------------------------------------------------------------
 
 
-def _polygon(shape: tuple[int, ...], marks: np.ndarray, loop: tuple[int, ...], erode: int) -> np.ndarray:
+def _polygon(
+    shape: tuple[int, ...], marks: np.ndarray, loop: tuple[int, ...], erode: int
+) -> np.ndarray:
     mask = np.zeros(shape[:2], np.uint8)
     cv2.fillPoly(mask, [np.round(marks[list(loop), :2]).astype(np.int32)], 1)
     if erode:
@@ -191,7 +195,9 @@ def test_intensity_scales_the_effect(renderer: MakeupRenderer) -> None:
     )
     shifts = []
     for intensity in (0.25, 0.5, 1.0):
-        out = renderer.render(rgb, [marks], [Application("lipstick", "#2050c0", intensity=intensity)])
+        out = renderer.render(
+            rgb, [marks], [Application("lipstick", "#2050c0", intensity=intensity)]
+        )
         shifts.append(float(np.abs(out.astype(int) - rgb.astype(int))[lips].mean()))
     assert shifts[0] < shifts[1] < shifts[2]
 
@@ -240,7 +246,9 @@ def test_look_follows_turned_faces(renderer: MakeupRenderer) -> None:
         assert changed.sum() > 30, name
         inside = changed[lips].sum() / changed.sum()
         assert inside >= 0.99, f"{name}: only {inside:.1%} of the lipstick is on the lips"
-        shadow_out = renderer.render(rgb, [marks], [Application("eyeshadow", "#603070", opacity=1.0)])
+        shadow_out = renderer.render(
+            rgb, [marks], [Application("eyeshadow", "#603070", opacity=1.0)]
+        )
         changed = visible_change(shadow_out, rgb)
         ys = np.nonzero(changed)[0]
         eye_bottom = max(marks[145, 1], marks[374, 1])
