@@ -75,6 +75,7 @@ class Stack:
             TRYON_GRPC_ADDR=self.grpc_addr,
             PYTHONPATH=str(ROOT),
             PYTHONUNBUFFERED="1",
+            TRYON_RECSYS_MODEL_DIR=str(self.var_dir / "recsys-models"),
         )
         if self.api_keys_file:
             env["TRYON_API_KEYS_FILE"] = str(self.api_keys_file)
@@ -168,15 +169,23 @@ class Stack:
         ]
         self._spawn(service, argv, env)
 
+    def start_beat(self) -> None:
+        """Celery beat: the periodic recommender retraining (one per deployment)."""
+        argv = [str(VENV_BIN / "celery"), "-A", "services.common.celery_app", "beat",
+                "--schedule", str(self.run_dir / "celerybeat-schedule"), "--loglevel", "INFO"]  # fmt: skip
+        self._spawn("beat", argv, self.env())
+
     def up(self, timeout_s: float = 120) -> None:
         self.ensure_redis()
         self.start_gateway()
         for service in self.services:
             self.start_worker(service)
+        if "recsys" in self.services:
+            self.start_beat()
         self.wait_ready(timeout_s)
 
     def down(self) -> None:
-        names = ["gateway", *WORKERS, "redis"]
+        names = ["gateway", "beat", *WORKERS, "redis"]
         for name in names:
             pid = self.pid(name)
             if pid is not None:

@@ -109,7 +109,7 @@ def stack(
         worker_metrics_ports={
             name: free_port() for name in ("recon", "render", "render-batch", "recsys")
         },
-        services=("recon", "render", "render-batch"),
+        services=("recon", "render", "render-batch", "recsys"),
         api_keys_file=keys_file,
         extra_env={
             "TRYON_IMAGE_TTL_SECONDS": str(TEST_IMAGE_TTL_S),

@@ -92,6 +92,30 @@ class Client:
             request.face_index = face_index
         return self._call(self.tryon.TryOn, request, timeout)
 
+    def recommend(
+        self,
+        *,
+        user_id: str = "",
+        face_id: str = "",
+        skin: pb.SkinAttributes | None = None,
+        categories: list[int] | None = None,
+        k: int = 10,
+        timeout: float | None = None,
+    ) -> pb.RecommendResponse:
+        """For a known shopper (user_id), a selfie (face_id from reconstruct) or skin."""
+        request = pb.RecommendRequest(categories=categories or [], k=k)
+        if user_id:
+            request.user_id = user_id
+        elif face_id:
+            request.face_id = face_id
+        elif skin is not None:
+            request.skin.CopyFrom(skin)
+        return self._call(self.tryon.Recommend, request, timeout)
+
+    def record_event(self, event: pb.RecordEventRequest) -> bool:
+        """True when stored now, False when that event_id was already recorded."""
+        return self._call(self.tryon.RecordEvent, event).created
+
     def list_products(self, **filters: object) -> cpb.ListProductsResponse:
         return self._call(self.catalog.ListProducts, cpb.ListProductsRequest(**filters))
 

@@ -145,6 +145,44 @@ def _rerender(client: Client, args: argparse.Namespace) -> int:
     return 0 if job.state == types_pb2.JOB_STATE_SUCCEEDED else 1
 
 
+def _print_recommendations(response, as_json: bool, show_delta_e: bool) -> None:  # type: ignore[no-untyped-def]
+    if as_json:
+        json.dump(MessageToDict(response, preserving_proto_field_name=True), sys.stdout)
+        sys.stdout.write("\n")
+        return
+    print(f"model {response.model_version}")
+    for i, rec in enumerate(response.recommendations, 1):
+        shade = next((s for s in rec.product.shades if s.shade_id == rec.shade_id), None)
+        colour = f" {shade.hex} {shade.name}" if shade else ""
+        delta = f"  ΔE {rec.delta_e:.1f}" if show_delta_e else ""
+        print(f"{i:3d}. {rec.product.brand} {rec.product.name} [{rec.product.product_id}:"
+              f"{rec.shade_id}]{colour}{delta}  score {rec.score:.3f}\n       {rec.reason}")  # fmt: skip
+
+
+def _recommend(client: Client, args: argparse.Namespace) -> int:
+    face_id = client.reconstruct(args.image).face_id if args.image else ""
+    categories = [_category(c) for c in args.category]
+    response = client.recommend(user_id=args.user or "", face_id=face_id,
+                                categories=categories, k=args.k)  # fmt: skip
+    _print_recommendations(response, args.json, show_delta_e=False)
+    return 0
+
+
+def _shade_match(client: Client, args: argparse.Namespace) -> int:
+    geometry = client.reconstruct(args.image)
+    if not geometry.faces:
+        print("no face found: use a photo where the whole face is visible and lit")
+        return 1
+    category = [_category(args.category)]
+    response = client.recommend(face_id=geometry.face_id, categories=category, k=args.k)
+    if not args.json:
+        tone = geometry.faces[0].skin_tone
+        print(f"skin {tone.hex} (L* {tone.lab_l:.1f} a* {tone.lab_a:.1f} b* {tone.lab_b:.1f}), "
+              f"Monk {tone.monk_bucket}, {undertone_name(tone.undertone)} undertone")  # fmt: skip
+    _print_recommendations(response, args.json, show_delta_e=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tryon", description="tryon API client")
     parser.add_argument("--addr", help="gateway host:port (env TRYON_GRPC_ADDR)")
@@ -191,6 +229,22 @@ def build_parser() -> argparse.ArgumentParser:
     rer.add_argument("--no-wait", action="store_true", help="print the job id and return")
     rer.add_argument("--cancel", metavar="JOB_ID", help="cancel a running job")
     rer.set_defaults(run=_rerender)
+
+    recm = sub.add_parser("recommend", help="what to buy, for a shopper or a selfie")
+    who = recm.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", help="a shopper id your events use")
+    who.add_argument("--image", help="a selfie (cold start: skin-aware picks)")
+    recm.add_argument("--category", action="append", default=[], choices=CATEGORIES)
+    recm.add_argument("-k", type=int, default=10)
+    recm.add_argument("--json", action="store_true")
+    recm.set_defaults(run=_recommend)
+
+    shade = sub.add_parser("shade-match", help="nearest foundation shades to a selfie's skin")
+    shade.add_argument("image")
+    shade.add_argument("-k", type=int, default=5)
+    shade.add_argument("--category", default="foundation", choices=["foundation", "concealer"])
+    shade.add_argument("--json", action="store_true")
+    shade.set_defaults(run=_shade_match)
     return parser
 
 

@@ -31,6 +31,10 @@ RERENDER_CATALOG_TASK = "render.rerender_catalog"
 GET_JOB_TASK = "render.get_job"
 RERENDER_FACE_TASK = "batch.rerender_face"
 RERENDER_CHUNK_TASK = "batch.rerender_chunk"
+RECOMMEND_TASK = "recsys.recommend"
+RECORD_EVENT_TASK = "recsys.record_event"
+RECORD_TRY_ONS_TASK = "recsys.record_try_ons"
+TRAIN_TASK = "recsys.train"
 
 # Longest task we run, with margin; a message unacked for longer is redelivered.
 VISIBILITY_TIMEOUT_S = 300
@@ -68,6 +72,14 @@ def create_app() -> Celery:
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
         enable_utc=True,
+        # Periodic retraining (Celery beat; the recsys worker runs it embedded, -B).
+        beat_schedule={
+            "retrain-recommender": {
+                "task": TRAIN_TASK,
+                "schedule": float(os.environ.get("TRYON_RECSYS_TRAIN_INTERVAL_S", "600")),
+                "kwargs": {"payload": {"reason": "scheduled"}},
+            }
+        },
     )
     return app
 

@@ -229,3 +229,69 @@ class RerenderChunkTask(_Payload):
     face_id: str = ""
     geometry: FaceGeometryResult
     shades: list[RenderedShade] = Field(min_length=1)
+
+
+# --- recsys ------------------------------------------------------------------------------------
+
+EventType = Literal["try_on", "add_to_cart", "purchase", "rating"]
+
+
+class EventPayload(_Payload):
+    """One shopper event; `event_id` makes recording idempotent."""
+
+    event_id: str = Field(min_length=1, max_length=128)
+    user_id: str = Field(min_length=1, max_length=128)
+    type: EventType
+    product_id: str = Field(min_length=1, max_length=128)
+    shade_id: str = Field(default="", max_length=64)
+    occurred_at_ms: int = Field(ge=0)  # Unix epoch milliseconds
+    rating: int = Field(default=0, ge=0, le=5)
+
+
+class RecordEventTask(TaskEnvelope):
+    event: EventPayload
+
+
+class RecordEventReply(TaskReply):
+    created: bool = False
+
+
+class TryOnEventsTask(_Payload):
+    """Try-on events the gateway records after a TryOn with a user id (no reply)."""
+
+    tenant: str
+    events: list[EventPayload] = Field(min_length=1, max_length=64)
+
+
+class SkinAttributesPayload(_Payload):
+    """What recsys knows of a shopper's face (from recon's skin tone, or given directly)."""
+
+    lab: tuple[float, float, float] | None = None
+    monk_bucket: int | None = Field(default=None, ge=1, le=10)
+    undertone: Literal["cool", "neutral", "warm"] | None = None
+
+
+class RecommendTask(TaskEnvelope):
+    user_id: str = ""
+    skin: SkinAttributesPayload | None = None
+    categories: list[Category] = Field(default_factory=list)
+    k: int = Field(ge=1, le=100)
+
+
+class RecommendationPayload(_Payload):
+    product: ProductPayload
+    shade_id: str
+    score: float
+    reason: str
+    delta_e: float = 0.0  # CIEDE2000 to the shopper's skin, for base products
+
+
+class RecommendReply(TaskReply):
+    recommendations: list[RecommendationPayload] = Field(default_factory=list)
+    model_version: str = ""
+
+
+class TrainTask(_Payload):
+    """Retrain the recommender (Celery beat, or on demand); no reply."""
+
+    reason: str = "scheduled"

@@ -69,3 +69,7 @@ class TaskDispatcher:
         if reply.error is not None:
             raise RpcError.from_tryon(reply.error.to_error())
         return reply
+
+    def send(self, task_name: str, payload: dict[str, Any]) -> None:
+        """Fire and forget (the task has no reply): e.g. try-on events after a TryOn."""
+        self._app.send_task(task_name, kwargs={"payload": payload})

@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import time
+import uuid
 
 import grpc
 import redis.asyncio as aioredis
 
 from services.common.celery_app import (
+    RECOMMEND_TASK,
     RECON_QUEUE,
     RECONSTRUCT_TASK,
+    RECORD_EVENT_TASK,
+    RECORD_TRY_ONS_TASK,
+    RECSYS_QUEUE,
     RENDER_QUEUE,
     TRY_ON_TASK,
 )
 from services.common.errors import InvalidImageError
 from services.common.image_codec import inspect_image
 from services.common.payloads import (
+    ApplicationPayload,
+    EventPayload,
     FaceGeometryResult,
+    RecommendReply,
+    RecommendTask,
     ReconstructReply,
     ReconstructTask,
+    RecordEventReply,
+    RecordEventTask,
+    TryOnEventsTask,
     TryOnReply,
     TryOnTask,
 )
@@ -29,7 +42,16 @@ from services.gateway.deadlines import remaining_time
 from services.gateway.dispatch import TaskDispatcher
 from services.gateway.geometry_proto import geometry_proto
 from services.gateway.look_proto import look_from_proto, output_format
-from services.gateway.rpc import RpcError, api_key_from, rpc, unimplemented
+from services.gateway.recsys_proto import (
+    categories_from,
+    check_id,
+    check_k,
+    event_from_request,
+    recommendation_proto,
+    skin_from_geometry,
+    skin_from_request,
+)
+from services.gateway.rpc import RpcError, api_key_from, rpc
 from services.gateway.selfie_store import SelfieStore, StoredSelfie
 from tryon.v1 import tryon_service_pb2 as pb
 from tryon.v1 import tryon_service_pb2_grpc as pb_grpc
@@ -135,6 +157,7 @@ class TryOnServicer(pb_grpc.TryOnServiceServicer):
         # Everything checkable here is checked before any work is queued.
         look = look_from_proto(request.look)
         fmt, content_type = output_format(request.output_content_type)
+        user_id = check_id(request.user_id, "user_id") if request.user_id else ""
         face_index = request.face_index if request.HasField("face_index") else -1
         if face_index < -1:
             raise RpcError(
@@ -187,18 +210,82 @@ class TryOnServicer(pb_grpc.TryOnServiceServicer):
             raise
         if expires_in_s < 0:
             expires_in_s = await self._selfies.ttl(tenant, face_id)
+        if user_id:
+            self._record_try_ons(tenant, user_id, look)
         return pb.TryOnResponse(
             image=types_pb2.Image(data=data, content_type=content_type),
             geometry=geometry_proto(geometry, expires_in_s),
         )
 
+    def _record_try_ons(self, tenant: str, user_id: str, look: list[ApplicationPayload]) -> None:
+        """A TryOn with a user id is a try-on event per product (recorded by recsys; the
+        shopper's image is never part of it)."""
+        now_ms, batch = int(time.time() * 1000), uuid.uuid4().hex
+        events = [
+            EventPayload(
+                event_id=f"tryon-{batch}-{i}",
+                user_id=user_id,
+                type="try_on",
+                product_id=app.product_id,
+                shade_id=app.shade_id,
+                occurred_at_ms=now_ms,
+            )  # fmt: skip
+            for i, app in enumerate(look)
+        ]
+        task = TryOnEventsTask(tenant=tenant, events=events)
+        self._dispatcher.send(RECORD_TRY_ONS_TASK, task.model_dump(mode="json"))
+
     @rpc("Recommend")
-    async def Recommend(self, request, context, tenant):  # type: ignore[no-untyped-def]
-        raise unimplemented("Recommend")
+    async def Recommend(
+        self, request: pb.RecommendRequest, context: grpc.aio.ServicerContext, tenant: str
+    ) -> pb.RecommendResponse:
+        timeout_s = remaining_time(context)
+        k = check_k(request.k)
+        categories = categories_from(request)
+        shopper = request.WhichOneof("shopper")
+        user_id, skin = "", None
+        if shopper == "user_id":
+            user_id = check_id(request.user_id, "user_id")
+        elif shopper == "skin":
+            skin = skin_from_request(request.skin)
+        elif shopper == "face_id":
+            if not is_face_id(request.face_id):
+                raise RpcError(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    "face_id is malformed: pass the face_id a Reconstruct returned",
+                )
+            geometry = await self._geometry(tenant, request.face_id, 1, timeout_s)
+            if not geometry.faces:
+                raise RpcError(
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                    "no face in that selfie: recommend by user_id or skin instead",
+                )
+            skin = skin_from_geometry(geometry)
+        else:
+            raise RpcError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "set one of user_id, face_id (from Reconstruct) or skin",
+            )
+        reply = await self._dispatcher.request(
+            RECOMMEND_TASK, RECSYS_QUEUE, RecommendTask, RecommendReply, tenant=tenant,
+            timeout_s=max(remaining_time(context), 0.001), user_id=user_id, skin=skin,
+            categories=categories, k=k,
+        )  # fmt: skip
+        return pb.RecommendResponse(
+            recommendations=[recommendation_proto(r) for r in reply.recommendations],
+            model_version=reply.model_version,
+        )
 
     @rpc("RecordEvent")
-    async def RecordEvent(self, request, context, tenant):  # type: ignore[no-untyped-def]
-        raise unimplemented("RecordEvent")
+    async def RecordEvent(
+        self, request: pb.RecordEventRequest, context: grpc.aio.ServicerContext, tenant: str
+    ) -> pb.RecordEventResponse:
+        event = event_from_request(request)
+        reply = await self._dispatcher.request(
+            RECORD_EVENT_TASK, RECSYS_QUEUE, RecordEventTask, RecordEventReply, tenant=tenant,
+            timeout_s=remaining_time(context), event=event,
+        )  # fmt: skip
+        return pb.RecordEventResponse(created=reply.created)
 
     async def StreamTryOn(self, request_iterator, context):  # type: ignore[no-untyped-def]
         # Streaming RPCs authenticate the same way before refusing.

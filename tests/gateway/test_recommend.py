@@ -1,0 +1,232 @@
+"""Recommend, RecordEvent and shade matching end to end: gateway -> Celery -> recsys worker ->
+the catalog database, with real products, a real selfie and real retraining."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import grpc
+import numpy as np
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from scripts.stack import Stack
+from services.common.celery_app import TRAIN_TASK, create_app
+from services.common.color import ciede2000, hex_to_lab
+from services.recsys.event_store import EventStore
+from tests.conftest import TEST_DATA, auth
+from tests.gateway.test_worker_failures import pool_children
+from tryon.v1 import catalog_service_pb2 as cpb
+from tryon.v1 import catalog_service_pb2_grpc as cpb_grpc
+from tryon.v1 import tryon_service_pb2 as pb
+from tryon.v1 import types_pb2
+
+OBAMA = TEST_DATA / "obama.jpg"
+FOUNDATION = types_pb2.PRODUCT_CATEGORY_FOUNDATION
+
+
+@pytest.fixture(scope="module")
+def catalog(channel) -> cpb_grpc.CatalogServiceStub:  # type: ignore[no-untyped-def]
+    return cpb_grpc.CatalogServiceStub(channel)
+
+
+def products(catalog, category: int, n: int) -> list[types_pb2.Product]:  # type: ignore[no-untyped-def]
+    page = catalog.ListProducts(cpb.ListProductsRequest(category=category, page_size=n),
+                                metadata=auth(), timeout=10)  # fmt: skip
+    assert len(page.products) == n
+    return list(page.products)
+
+
+def event(user: str, kind: int, product: str, when_s: float, **kw) -> pb.RecordEventRequest:  # type: ignore[no-untyped-def]
+    stamp = Timestamp()
+    stamp.FromMilliseconds(int(when_s * 1000))
+    return pb.RecordEventRequest(event_id=kw.pop("event_id", uuid.uuid4().hex), user_id=user,
+                                 type=kind, product_id=product, time=stamp, **kw)  # fmt: skip
+
+
+def record(stub, request, tenant: str = "alpha") -> bool:  # type: ignore[no-untyped-def]
+    return stub.RecordEvent(request, metadata=auth(tenant), timeout=20).created
+
+
+def recommend(stub, tenant: str = "alpha", **kw) -> pb.RecommendResponse:  # type: ignore[no-untyped-def]
+    return stub.Recommend(pb.RecommendRequest(**kw), metadata=auth(tenant), timeout=30)
+
+
+def error(fn) -> grpc.RpcError:  # type: ignore[no-untyped-def]
+    with pytest.raises(grpc.RpcError) as err:
+        fn()
+    print(f"{err.value.code().name}: {err.value.details()}")
+    return err.value
+
+
+def test_record_event_is_idempotent_and_checked(tryon_stub, catalog) -> None:  # type: ignore[no-untyped-def]
+    lipstick = products(catalog, types_pb2.PRODUCT_CATEGORY_LIPSTICK, 1)[0]
+    request = event("shopper-1", pb.EVENT_TYPE_ADD_TO_CART, lipstick.product_id, time.time())
+    assert record(tryon_stub, request) is True
+    assert record(tryon_stub, request) is False  # the retry of a lost reply lands once
+    assert record(tryon_stub, request, tenant="beta") is True  # event ids are per tenant
+    cases = [
+        (event("u", pb.EVENT_TYPE_PURCHASE, "no-such-product", time.time()),
+         grpc.StatusCode.NOT_FOUND, "no-such-product"),
+        (event("u", pb.EVENT_TYPE_UNSPECIFIED, lipstick.product_id, time.time()),
+         grpc.StatusCode.INVALID_ARGUMENT, "type"),
+        (event("u", pb.EVENT_TYPE_RATING, lipstick.product_id, time.time(), rating=9),
+         grpc.StatusCode.INVALID_ARGUMENT, "1..5"),
+        (event("", pb.EVENT_TYPE_TRY_ON, lipstick.product_id, time.time()),
+         grpc.StatusCode.INVALID_ARGUMENT, "user_id"),
+    ]  # fmt: skip
+    for request, code, word in cases:
+        err = error(lambda r=request: record(tryon_stub, r))
+        assert err.code() == code and word in err.details()
+
+
+def test_cold_start_from_a_selfie_is_skin_aware(tryon_stub) -> None:  # type: ignore[no-untyped-def]
+    geometry = tryon_stub.Reconstruct(
+        pb.ReconstructRequest(image=types_pb2.Image(data=OBAMA.read_bytes())),
+        metadata=auth(), timeout=30,
+    ).geometry  # fmt: skip
+    tone = geometry.faces[0].skin_tone
+    response = recommend(tryon_stub, face_id=geometry.face_id, k=8)
+    assert len(response.recommendations) == 8
+    assert len({r.product.product_id for r in response.recommendations}) == 8
+    assert len({r.product.category for r in response.recommendations}) >= 3, "a whole face"
+    assert all(r.reason for r in response.recommendations)
+    scores = [r.score for r in response.recommendations]
+    assert scores == sorted(scores, reverse=True)
+    undertone = {1: "cool", 2: "neutral", 3: "warm"}[tone.undertone]
+    assert any(undertone in r.reason or "skin" in r.reason for r in response.recommendations)
+    for r in response.recommendations:
+        print(f"  {r.product.category} {r.product.brand} {r.product.name}: {r.reason}")
+
+
+def test_shade_match_is_the_nearest_by_ciede2000(tryon_stub, catalog) -> None:  # type: ignore[no-untyped-def]
+    skin = pb.SkinAttributes(lab_l=55.0, lab_a=12.0, lab_b=22.0, monk_bucket=5,
+                             undertone=types_pb2.UNDERTONE_WARM)  # fmt: skip
+    response = recommend(tryon_stub, skin=skin, categories=[FOUNDATION], k=5)
+    matches = response.recommendations
+    assert len(matches) == 5 and len({m.product.brand for m in matches}) >= 2
+    deltas = [m.delta_e for m in matches]
+    assert deltas == sorted(deltas) and deltas[0] < 3.0
+    for m in matches:  # the reported ΔE is the real CIEDE2000 of the returned shade
+        shade = next(s for s in m.product.shades if s.shade_id == m.shade_id)
+        assert abs(float(ciede2000((55.0, 12.0, 22.0), hex_to_lab(shade.hex))) - m.delta_e) < 0.01
+        # and no other shade of that product is closer
+        others = ciede2000((55.0, 12.0, 22.0), hex_to_lab([s.hex for s in m.product.shades]))
+        assert float(np.min(others)) >= m.delta_e - 1e-3
+    print("shade match: " + ", ".join(f"{m.product.brand} {m.delta_e:.2f}" for m in matches))
+
+
+@pytest.mark.parametrize("k", [0, 10_000])
+def test_k_out_of_range(tryon_stub, k: int) -> None:  # type: ignore[no-untyped-def]
+    err = error(lambda: recommend(tryon_stub, user_id="anyone", k=k))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "1..100" in err.details()
+
+
+def _train_and_wait(tryon_stub, stack: Stack, before: str) -> str:  # type: ignore[no-untyped-def]
+    app = create_app()
+    app.conf.broker_url = stack.redis_url
+    app.send_task(TRAIN_TASK, kwargs={"payload": {"reason": "test"}})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        version = recommend(tryon_stub, user_id="probe", k=1).model_version
+        if version != before:
+            return version
+        time.sleep(0.5)
+    raise AssertionError("the retrained model never reached the workers")
+
+
+def test_history_drives_recommendations_after_retraining(tryon_stub, catalog, stack: Stack) -> None:  # type: ignore[no-untyped-def]
+    lipsticks = products(catalog, types_pb2.PRODUCT_CATEGORY_LIPSTICK, 3)
+    blushes = products(catalog, types_pb2.PRODUCT_CATEGORY_BLUSH, 3)
+    now = time.time() - 3600
+    # Shoppers who try lipstick 0 go on to buy blush 2: a pattern only behaviour can teach.
+    for u in range(6):
+        record(
+            tryon_stub,
+            event(f"pattern-{u}", pb.EVENT_TYPE_TRY_ON, lipsticks[0].product_id, now + u),
+        )
+        record(
+            tryon_stub,
+            event(f"pattern-{u}", pb.EVENT_TYPE_PURCHASE, blushes[2].product_id, now + u + 1),
+        )
+    record(tryon_stub, event("newcomer", pb.EVENT_TYPE_TRY_ON, lipsticks[0].product_id, now + 10))
+    before = recommend(tryon_stub, user_id="probe", k=1).model_version
+    version = _train_and_wait(tryon_stub, stack, before)
+    response = recommend(
+        tryon_stub, user_id="newcomer", categories=[types_pb2.PRODUCT_CATEGORY_BLUSH], k=3
+    )
+    assert response.model_version == version
+    top = response.recommendations[0]
+    assert top.product.product_id == blushes[2].product_id
+    assert "you tried" in top.reason and lipsticks[0].name in top.reason
+    # Another tenant cannot reach alpha's shoppers: the same id is a stranger there.
+    other = recommend(tryon_stub, tenant="beta", user_id="newcomer", k=3)
+    assert not any("you " in r.reason for r in other.recommendations)
+    # A buyer is not offered what they bought.
+    bought = recommend(
+        tryon_stub, user_id="pattern-0", categories=[types_pb2.PRODUCT_CATEGORY_BLUSH], k=3
+    )
+    assert blushes[2].product_id not in [r.product.product_id for r in bought.recommendations]
+
+
+def test_try_on_with_a_user_records_try_on_events(tryon_stub, catalog, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    lipstick = products(catalog, types_pb2.PRODUCT_CATEGORY_LIPSTICK, 2)[1]
+    user = f"tryer-{uuid.uuid4().hex[:8]}"
+    tryon_stub.TryOn(
+        pb.TryOnRequest(image=types_pb2.Image(data=OBAMA.read_bytes()), user_id=user,
+                        look=types_pb2.Look(applications=[
+                            types_pb2.Application(product_id=lipstick.product_id)])),
+        metadata=auth(), timeout=60,
+    )  # fmt: skip
+    store = EventStore(database_url)
+    try:
+        deadline = time.monotonic() + 20
+        while not (history := store.history("alpha", user)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        store.dispose()
+    assert [(e.type, e.product_id) for e in history] == [("try_on", lipstick.product_id)]
+
+
+def test_no_event_lost_when_the_worker_dies(
+    tryon_stub, catalog, stack: Stack, database_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Events sent while the recsys pool child is killed: each call either succeeds (and is
+    stored) or fails and is retried by the caller with the same event_id; in the end every
+    event is stored exactly once."""
+    lipstick = products(catalog, types_pb2.PRODUCT_CATEGORY_LIPSTICK, 1)[0]
+    user = f"crash-{uuid.uuid4().hex[:8]}"
+    requests = [event(user, pb.EVENT_TYPE_TRY_ON, lipstick.product_id, time.time() + i)
+                for i in range(40)]  # fmt: skip
+    children_before = set(pool_children(stack.pid("recsys")))
+    killer = threading.Timer(0.3, lambda: [os.kill(c, signal.SIGKILL)
+                                           for c in pool_children(stack.pid("recsys"))])  # fmt: skip
+    killer.start()
+    failures = 0
+    for request in requests:
+        for _attempt in range(20):
+            try:
+                record(tryon_stub, request)
+                break
+            except grpc.RpcError as exc:  # the crash: retry, exactly as a partner would
+                failures += 1
+                assert exc.code() in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE,
+                                      grpc.StatusCode.INTERNAL)  # fmt: skip
+                time.sleep(0.5)
+        else:
+            raise AssertionError("an event could not be recorded after the worker restarted")
+    killer.join()
+    assert children_before.isdisjoint(pool_children(stack.pid("recsys"))), "no child was killed"
+    store = EventStore(database_url)
+    try:
+        stored = store.history("alpha", user)
+    finally:
+        store.dispose()
+    print(f"\n{failures} calls failed during the crash and were retried")
+    assert len(stored) == len(requests)
+    assert Path(f"/proc/{stack.pid('recsys')}").exists(), "the worker itself survived"
