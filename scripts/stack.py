@@ -171,8 +171,16 @@ class Stack:
 
     def start_beat(self) -> None:
         """Celery beat: the periodic recommender retraining (one per deployment)."""
-        argv = [str(VENV_BIN / "celery"), "-A", "services.common.celery_app", "beat",
-                "--schedule", str(self.run_dir / "celerybeat-schedule"), "--loglevel", "INFO"]  # fmt: skip
+        argv = [
+            str(VENV_BIN / "celery"),
+            "-A",
+            "services.common.celery_app",
+            "beat",
+            "--schedule",
+            str(self.run_dir / "celerybeat-schedule"),
+            "--loglevel",
+            "INFO",
+        ]
         self._spawn("beat", argv, self.env())
 
     def up(self, timeout_s: float = 120) -> None:

@@ -155,8 +155,10 @@ def _print_recommendations(response, as_json: bool, show_delta_e: bool) -> None:
         shade = next((s for s in rec.product.shades if s.shade_id == rec.shade_id), None)
         colour = f" {shade.hex} {shade.name}" if shade else ""
         delta = f"  ΔE {rec.delta_e:.1f}" if show_delta_e else ""
-        print(f"{i:3d}. {rec.product.brand} {rec.product.name} [{rec.product.product_id}:"
-              f"{rec.shade_id}]{colour}{delta}  score {rec.score:.3f}\n       {rec.reason}")  # fmt: skip
+        print(
+            f"{i:3d}. {rec.product.brand} {rec.product.name} [{rec.product.product_id}:"
+            f"{rec.shade_id}]{colour}{delta}  score {rec.score:.3f}\n       {rec.reason}"
+        )
 
 
 def _recommend(client: Client, args: argparse.Namespace) -> int:

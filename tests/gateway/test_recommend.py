@@ -204,8 +204,9 @@ def test_no_event_lost_when_the_worker_dies(
     requests = [event(user, pb.EVENT_TYPE_TRY_ON, lipstick.product_id, time.time() + i)
                 for i in range(40)]  # fmt: skip
     children_before = set(pool_children(stack.pid("recsys")))
-    killer = threading.Timer(0.3, lambda: [os.kill(c, signal.SIGKILL)
-                                           for c in pool_children(stack.pid("recsys"))])  # fmt: skip
+    killer = threading.Timer(
+        0.3, lambda: [os.kill(c, signal.SIGKILL) for c in pool_children(stack.pid("recsys"))]
+    )
     killer.start()
     failures = 0
     for request in requests:
@@ -215,8 +216,11 @@ def test_no_event_lost_when_the_worker_dies(
                 break
             except grpc.RpcError as exc:  # the crash: retry, exactly as a partner would
                 failures += 1
-                assert exc.code() in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE,
-                                      grpc.StatusCode.INTERNAL)  # fmt: skip
+                assert exc.code() in (
+                    grpc.StatusCode.DEADLINE_EXCEEDED,
+                    grpc.StatusCode.UNAVAILABLE,
+                    grpc.StatusCode.INTERNAL,
+                )
                 time.sleep(0.5)
         else:
             raise AssertionError("an event could not be recorded after the worker restarted")
