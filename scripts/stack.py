@@ -75,7 +75,6 @@ class Stack:
             TRYON_GRPC_ADDR=self.grpc_addr,
             PYTHONPATH=str(ROOT),
             PYTHONUNBUFFERED="1",
-            TRYON_RECSYS_MODEL_DIR=str(self.var_dir / "recsys-models"),
         )
         if self.api_keys_file:
             env["TRYON_API_KEYS_FILE"] = str(self.api_keys_file)

@@ -22,16 +22,14 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
-    create_engine,
     func,
     select,
 )
-from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.pool import StaticPool
 
 from services.common.errors import ErrorCode, TryonError
 from services.common.payloads import EventPayload
+from services.recsys.database import make_engine
 
 __all__ = ["EventStore", "StoredEvent", "EVENT_WEIGHTS"]
 
@@ -75,15 +73,7 @@ class StoredEvent:
 
 class EventStore:
     def __init__(self, database_url: str) -> None:
-        url = make_url(database_url)
-        if url.drivername in ("postgresql", "postgres"):
-            url = url.set(drivername="postgresql+psycopg")
-        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
-            self._engine: Engine = create_engine(
-                url, poolclass=StaticPool, connect_args={"check_same_thread": False}
-            )
-        else:
-            self._engine = create_engine(url, pool_pre_ping=True)
+        self._engine = make_engine(database_url)
         self._ready = False
         self._lock = threading.Lock()
 

@@ -1,82 +1,99 @@
-"""Versioned recommender models on disk, swapped in atomically.
+"""Versioned recommender models, shared by every recsys pod, swapped in atomically.
 
-Layout under `TRYON_RECSYS_MODEL_DIR` (default var/recsys-models):
+Models live in the database all pods already share (`DATABASE_URL`), not on a pod's disk:
+whichever worker trains, every worker serves the result. Two tables:
 
-    <version>/model.pkl     one trained BehaviourModel (written to a temp dir, then renamed)
-    CURRENT                 the version the workers serve (replaced with os.replace)
+    recsys_models         version -> the pickled BehaviourModel (our own training output)
+    recsys_model_current  one row naming the version to serve
 
-Training writes a complete new version before it touches CURRENT, so a failed or killed
-training leaves the previous model serving. Workers poll CURRENT's content (a stat and a tiny
-read, at most every POLL_S) and load a new version next to the old one before switching; a
-version that fails to load is logged and skipped, never half-served. The pickles are our own
-training output, never user input.
+`publish` inserts the new version and moves the pointer in one transaction, so a training
+that fails or dies half way leaves the previous model serving. Workers read the pointer (a
+one-row SELECT, at most every POLL_S) and load a new version beside the old before switching
+one reference; a version that fails to load is logged and skipped, never half-served.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import pickle
-import shutil
-import tempfile
 import threading
 import time
-from pathlib import Path
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    delete,
+    select,
+    update,
+)
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.recsys.behaviour_model import BehaviourModel
+from services.recsys.database import make_engine
 
-__all__ = ["ModelRegistry", "default_model_root", "EMPTY_VERSION"]
+__all__ = ["ModelRegistry", "EMPTY_VERSION"]
 
 log = logging.getLogger(__name__)
 POLL_S = 2.0
 KEEP_VERSIONS = 5
-EMPTY_VERSION = "none"  # no model trained yet: skin and catalog only
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+EMPTY_VERSION = "none"  # nothing trained yet: recommendations from skin, catalog, no behaviour
 
-
-def default_model_root() -> Path:
-    return Path(os.environ.get("TRYON_RECSYS_MODEL_DIR", _REPO_ROOT / "var" / "recsys-models"))
+metadata = MetaData()
+models = Table(
+    "recsys_models",
+    metadata,
+    Column("version", String(64), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+)
+current = Table(
+    "recsys_model_current",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", String(64), nullable=False),
+)
 
 
 class ModelRegistry:
-    def __init__(self, root: Path | None = None) -> None:
-        self.root = root or default_model_root()
+    def __init__(self, database_url: str) -> None:
+        self._engine = make_engine(database_url)
         self._model = BehaviourModel(version=EMPTY_VERSION)
-        self._checked = 0.0
+        self._checked = float("-inf")
         self._lock = threading.Lock()
+        self._ready = False
+
+    def dispose(self) -> None:
+        self._engine.dispose()
+
+    def _ensure_schema(self) -> None:
+        if not self._ready:
+            metadata.create_all(self._engine)
+            self._ready = True
 
     # -- training side -----------------------------------------------------------------------
-    def publish(self, model: BehaviourModel) -> Path:
-        self.root.mkdir(parents=True, exist_ok=True)
-        final = self.root / model.version
-        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.root))
-        try:
-            with open(staging / "model.pkl", "wb") as f:
-                pickle.dump(model, f, protocol=pickle.HIGHEST_PROTOCOL)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(staging, final)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        pointer = self.root / f".CURRENT.{os.getpid()}"
-        pointer.write_text(model.version)
-        os.replace(pointer, self.root / "CURRENT")
-        self._prune(keep=model.version)
-        return final
-
-    def _prune(self, keep: str) -> None:
-        versions = sorted(
-            (p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")),
-            key=lambda p: p.stat().st_mtime,
-        )
-        for old in versions[:-KEEP_VERSIONS]:
-            if old.name != keep:
-                shutil.rmtree(old, ignore_errors=True)
+    def publish(self, model: BehaviourModel) -> None:
+        payload = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+        self._ensure_schema()
+        with self._engine.begin() as conn:
+            conn.execute(models.insert().values(
+                version=model.version, created_at=datetime.now(UTC), payload=payload))  # fmt: skip
+            moved = conn.execute(update(current).where(current.c.id == 1)
+                                 .values(version=model.version)).rowcount  # fmt: skip
+            if not moved:
+                conn.execute(current.insert().values(id=1, version=model.version))
+            stale = select(models.c.version).order_by(models.c.created_at.desc())
+            stale = stale.offset(KEEP_VERSIONS)
+            conn.execute(delete(models).where(models.c.version.in_(stale.scalar_subquery())))
 
     # -- serving side ------------------------------------------------------------------------
     def current(self) -> BehaviourModel:
-        """The model to serve now (reloads when CURRENT names a new version)."""
+        """The model to serve now (reloads when the pointer names a new version)."""
         now = time.monotonic()
         if now - self._checked >= POLL_S:
             with self._lock:
@@ -87,17 +104,19 @@ class ModelRegistry:
 
     def _maybe_swap(self) -> None:
         try:
-            version = (self.root / "CURRENT").read_text().strip()
-        except FileNotFoundError:
-            return
-        if not version or version == self._model.version:
-            return
-        try:
-            with open(self.root / version / "model.pkl", "rb") as f:
-                model = pickle.load(f)
-        except Exception:
-            log.exception("recommender model %s failed to load; still serving %s",
-                          version, self._model.version)  # fmt: skip
+            self._ensure_schema()
+            with self._engine.connect() as conn:
+                version = conn.execute(select(current.c.version).where(current.c.id == 1)).scalar()
+                if version is None or version == self._model.version:
+                    return
+                payload = conn.execute(
+                    select(models.c.payload).where(models.c.version == version)
+                ).scalar()
+            model = pickle.loads(payload)
+        except (SQLAlchemyError, pickle.UnpicklingError, TypeError, AttributeError):
+            # Keep serving what we have: a database blip must not empty recommendations.
+            log.exception("could not load the current recommender model; still serving %s",
+                          self._model.version)  # fmt: skip
             return
         self._model = model  # one reference swap: requests see the old or the new, whole
         log.info("serving recommender model %s", version)

@@ -58,7 +58,7 @@ class RecsysWorker:
         settings = Settings.from_env()
         events = EventStore(default_database_url())
         catalog = CatalogStore(default_database_url())
-        models = ModelRegistry()
+        models = ModelRegistry(default_database_url())
         return cls(settings, redis.Redis.from_url(settings.redis_url), events, catalog, models,
                    Recommender(catalog, events, models))  # fmt: skip
 

@@ -33,7 +33,7 @@ GATEWAY_GRPC_PORT = 50051
 GATEWAY_METRICS_PORT = 9100
 APP_UID = 10001
 # Secrets an operator creates out of band in production (README.md): never in the manifests.
-EXTERNAL_SECRETS = {"tryon-api-keys", "tryon-redis"}
+EXTERNAL_SECRETS = {"tryon-api-keys", "tryon-redis", "tryon-database"}
 
 CLUSTER_SCOPED = {"Namespace", "PriorityClass", "ClusterRole", "ClusterRoleBinding"}
 
