@@ -10,12 +10,14 @@ All functions work in place on a float32 linear-RGB box and a float32 coverage `
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
 from services.render.linear_light import luminance
 
-__all__ = ["apply_product", "skin_guard"]
+__all__ = ["BlendPlan", "apply_plan", "apply_product", "plan_product", "skin_guard"]
 
 _EPS = np.float32(1e-4)
 # Finish -> (exponent on the shading ratio, specular gain). Matte's exponent < 1 flattens the
@@ -63,6 +65,80 @@ def _guided_smooth(y: np.ndarray, radius: int, eps: float) -> np.ndarray:
     return cv2.boxFilter(a, -1, ksize) * y + cv2.boxFilter(b, -1, ksize)
 
 
+@dataclass(frozen=True)
+class BlendPlan:
+    """One product's effect on one face, for any shade: the painted colour is
+    `target = colour * gain + colour / max(colour) * tinted + base`, clipped to [0, 1], then
+    `lin += (target - lin) * alpha`. Everything but `colour` depends only on the face and the
+    product kind, so a catalog re-render plans once and paints every shade from it."""
+
+    alpha: np.ndarray  # (h, w): coverage after guards, before nothing else
+    gain: np.ndarray  # (h, w)
+    tinted: np.ndarray | None = None  # (h, w): metallic highlights, tinted by the shade
+    base: np.ndarray | None = None  # (h, w) white light, or (h, w, 3)
+
+
+def plan_product(
+    lin: np.ndarray,
+    alpha: np.ndarray,
+    category: str,
+    finish: str,
+    coverage: float,
+    sparkle: np.ndarray | None,
+    face_width: float,
+) -> BlendPlan:
+    """How one product paints `lin` (h, w, 3) where `alpha` (h, w) > 0."""
+    y, s, y_ref = _shading(lin, alpha)
+    if category in _SKIN_PRODUCTS:
+        alpha = alpha * skin_guard(s)
+    exponent, spec_gain = _FINISH_SHAPE.get(finish, _FINISH_SHAPE["satin"])
+
+    if category in ("foundation", "concealer"):
+        radius = max(2, round(face_width / 45))
+        smooth = np.maximum(_guided_smooth(y, radius, 4e-4), _EPS)
+        texture = np.clip(y / smooth, 0.0, 4.0) ** np.float32(1.0 - 0.6 * coverage)
+        return BlendPlan(alpha, (smooth / y_ref) * texture)
+    if category == "highlighter":
+        glow = np.float32(0.55) * y_ref * (np.float32(0.5) + np.minimum(s, 2.0))
+        return BlendPlan(alpha, glow, base=lin.copy())
+    if category in ("eyeliner", "mascara"):
+        return BlendPlan(alpha, np.minimum(s, 1.0) ** np.float32(0.3))
+    if category == "brow":
+        # Tint the hairs more than the skin between them: darker pixels take more colour.
+        return BlendPlan(alpha * np.clip(np.float32(1.4) - s, 0.35, 1.0), s)
+    # Lips, blush, bronzer, contour, eyeshadow: pigment over the skin's own shading.
+    gain = np.clip(s, 0.0, 3.0) ** np.float32(exponent)
+    if finish == "matte":
+        gain = np.minimum(gain, np.float32(1.12))
+    tinted = base = None
+    if spec_gain > 0:
+        # Specular where the surface already catches light: white (dielectric) for gloss,
+        # satin and shimmer, tinted by the product for metallic.
+        lobe = np.clip(s - np.float32(1.05), 0.0, None) ** np.float32(1.5)
+        spec = np.float32(spec_gain) * y_ref * lobe
+        if finish == "metallic":
+            tinted = spec
+        else:
+            base = spec
+    if sparkle is not None and finish in ("shimmer", "metallic"):
+        glint = sparkle * (np.float32(0.9) * y_ref)
+        gain = gain + glint
+        base = glint * np.float32(0.35) if base is None else base + glint * np.float32(0.35)
+    return BlendPlan(alpha, gain, tinted, base)
+
+
+def apply_plan(lin: np.ndarray, plan: BlendPlan, colour: np.ndarray) -> None:
+    """Paints one shade into `lin` in place."""
+    c = colour.astype(np.float32)
+    target = plan.gain[..., None] * c
+    if plan.tinted is not None:
+        target += plan.tinted[..., None] * (c / max(float(c.max()), 1e-3))
+    if plan.base is not None:
+        target += plan.base if plan.base.ndim == 3 else plan.base[..., None]
+    np.clip(target, 0.0, 1.0, out=target)
+    _blend(lin, target, plan.alpha)
+
+
 def apply_product(
     lin: np.ndarray,
     alpha: np.ndarray,
@@ -75,41 +151,6 @@ def apply_product(
 ) -> np.ndarray:
     """Paints one product into `lin` (h, w, 3) where `alpha` (h, w) > 0; returns the alpha
     actually used (after guards), for the caller's record of touched pixels."""
-    y, s, y_ref = _shading(lin, alpha)
-    if category in _SKIN_PRODUCTS:
-        alpha = alpha * skin_guard(s)
-    exponent, spec_gain = _FINISH_SHAPE.get(finish, _FINISH_SHAPE["satin"])
-    c = colour.astype(np.float32)
-
-    if category in ("foundation", "concealer"):
-        radius = max(2, round(face_width / 45))
-        smooth = np.maximum(_guided_smooth(y, radius, 4e-4), _EPS)
-        texture = np.clip(y / smooth, 0.0, 4.0) ** np.float32(1.0 - 0.6 * coverage)
-        shade = (smooth / y_ref) * texture
-        target = c * shade[..., None]
-    elif category == "highlighter":
-        glow = np.float32(0.55) * y_ref * (np.float32(0.5) + np.minimum(s, 2.0))
-        target = lin + c * glow[..., None]
-    elif category in ("eyeliner", "mascara"):
-        target = c * np.minimum(s, 1.0)[..., None] ** np.float32(0.3)
-    elif category == "brow":
-        # Tint the hairs more than the skin between them: darker pixels take more colour.
-        alpha = alpha * np.clip(np.float32(1.4) - s, 0.35, 1.0)
-        target = c * s[..., None]
-    else:  # lips, blush, bronzer, contour, eyeshadow: pigment over the skin's own shading
-        shaped = np.clip(s, 0.0, 3.0) ** np.float32(exponent)
-        if finish == "matte":
-            shaped = np.minimum(shaped, np.float32(1.12))
-        target = c * shaped[..., None]
-        if spec_gain > 0:
-            # Specular where the surface already catches light, white (dielectric) for gloss,
-            # tinted by the product for metallic.
-            lobe = np.clip(s - np.float32(1.05), 0.0, None) ** np.float32(1.5)
-            spec = (np.float32(spec_gain) * y_ref * lobe)[..., None]
-            tint = c / max(float(c.max()), 1e-3) if finish == "metallic" else np.float32(1.0)
-            target = target + spec * tint
-        if sparkle is not None and finish in ("shimmer", "metallic"):
-            target = target + (sparkle * (np.float32(0.9) * y_ref))[..., None] * (c + 0.35)
-    np.clip(target, 0.0, 1.0, out=target)
-    _blend(lin, target, alpha)
-    return alpha
+    plan = plan_product(lin, alpha, category, finish, coverage, sparkle, face_width)
+    apply_plan(lin, plan, colour)
+    return plan.alpha

@@ -8,6 +8,7 @@ touches are copied from the input bit for bit.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,10 +16,16 @@ import cv2
 import numpy as np
 
 from services.common.canonical_face_model import CanonicalFaceModel, load_canonical_face_model
-from services.render.compositing import apply_product
+from services.render.batch_compositing import ShadeBatchPainter
+from services.render.compositing import apply_product, plan_product
 from services.render.face_raster import FaceRaster, UvMesh, rasterize_face
 from services.render.linear_light import hex_to_linear, linear_to_srgb8, srgb8_to_linear
-from services.render.look import ApplicationLike, check_application, strength
+from services.render.look import (
+    COVERAGE_CATEGORIES,
+    ApplicationLike,
+    check_application,
+    strength,
+)
 from services.render.uv_textures import TEXTURE_SIZE, UvTextures, build_uv_textures
 from tryon.face_mesh import LEFT_EYE_LOOP, LIPS_INNER_LOOP, RIGHT_EYE_LOOP
 
@@ -38,6 +45,7 @@ class MakeupRenderer:
         self.texture_size = texture_size
         self.textures: UvTextures = build_uv_textures(self.model, texture_size)
         self.mesh = UvMesh.from_model(self.model, texture_size)
+        self._batch = ShadeBatchPainter()
 
     def render(
         self, rgb: np.ndarray, faces: Sequence[np.ndarray], look: Sequence[ApplicationLike]
@@ -66,17 +74,43 @@ class MakeupRenderer:
     def render_many(
         self, rgb: np.ndarray, landmarks: np.ndarray, looks: Sequence[ApplicationLike]
     ) -> list[np.ndarray]:
-        """Each application alone on the same face (catalog re-renders): the face is
-        rasterized once for all of them."""
+        """Each application alone on the same face (catalog re-renders). The face is
+        rasterized once; shades of the same product kind share one plan and are painted
+        together by torch (`batch_compositing`, on the GPU where present)."""
         for app in looks:
             check_application(app)
+        results = [rgb.copy() for _ in looks]
         raster = self._raster(rgb.shape, landmarks, looks)
-        results = []
-        for app in looks:
-            out = rgb.copy()
-            if raster is not None:
-                self._paint(out, raster, [app], self._openings(landmarks, raster))
-            results.append(out)
+        if raster is None:
+            return results
+        openings = self._openings(landmarks, raster)
+        box = raster.box
+        original = rgb[box.slices]
+        lin = srgb8_to_linear(original)
+        groups: dict[tuple[str, str, str, float], list[int]] = defaultdict(list)
+        for i, app in enumerate(looks):
+            coverage = float(app.coverage) if app.category in COVERAGE_CATEGORIES else 0.0
+            groups[(self._key(app), app.category, app.finish, coverage)].append(i)
+        for (key, category, finish, coverage), members in groups.items():
+            sub = raster.sub_box(self.textures.triangles[key])
+            if sub.empty:
+                continue
+            rows, cols = sub.within(box)
+            alpha = raster.sample(self.textures.masks[key], sub) * openings[rows, cols]
+            sparkle = None
+            if finish in ("shimmer", "metallic"):
+                sparkle = raster.sample(self.textures.masks["sparkle"], sub)
+            region = lin[rows, cols]
+            plan = plan_product(region, alpha, category, finish, coverage, sparkle,
+                                raster.face_width)  # fmt: skip
+            colours = np.stack([hex_to_linear(looks[i].hex) for i in members])
+            strengths = np.array([strength(looks[i]) for i in members], np.float32)
+            painted = self._batch.paint(region, plan, colours, strengths)
+            touched = (plan.alpha > 0)[..., None]
+            for i, k, boxed in zip(members, strengths, painted, strict=True):
+                if k > 0:
+                    target = results[i][box.slices][rows, cols]
+                    np.copyto(target, boxed, where=touched)
         return results
 
     def region_mask(
