@@ -38,9 +38,14 @@ def _shading(lin: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray
     """(Y, s = Y / Y_ref, Y_ref) with Y_ref the alpha-weighted mean luminance."""
     y = luminance(lin)
     weight = float(alpha.sum())
-    y_ref = np.float32(float((y * alpha).sum()) / weight if weight > 0 else float(y.mean()))
+    y_ref = np.float32(float(y.ravel() @ alpha.ravel()) / weight if weight > 0 else y.mean())
     y_ref = max(y_ref, _EPS)
-    return y, y / y_ref, y_ref
+    return y, y * np.float32(1.0 / y_ref), y_ref
+
+
+def _pow(x: np.ndarray, p: float) -> np.ndarray:
+    """x ** p for x >= 0, float32 (OpenCV's vectorised pow: several times numpy's)."""
+    return cv2.pow(x, p)
 
 
 def skin_guard(s: np.ndarray) -> np.ndarray:
@@ -49,20 +54,22 @@ def skin_guard(s: np.ndarray) -> np.ndarray:
     return np.clip((s - np.float32(0.30)) * np.float32(5.0), 0.0, 1.0)
 
 
-def _blend(lin: np.ndarray, target: np.ndarray, alpha: np.ndarray) -> None:
-    a = alpha[..., None]
-    lin += (target - lin) * a
-
-
 def _guided_smooth(y: np.ndarray, radius: int, eps: float) -> np.ndarray:
     """He et al.'s guided filter with the luminance as its own guide: evens blotches and pores,
-    keeps the edges of the nose and jaw (a bilateral of the same radius costs ~10x)."""
-    ksize = (2 * radius + 1, 2 * radius + 1)
-    mean = cv2.boxFilter(y, -1, ksize)
-    var = cv2.boxFilter(y * y, -1, ksize) - mean * mean
+    keeps the edges of the nose and jaw (a bilateral of the same radius costs ~10x). Its
+    coefficients are smooth, so they are computed at half resolution ("fast guided filter",
+    He & Sun 2015) and applied to the full-resolution guide."""
+    h, w = y.shape
+    small = cv2.resize(y, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
+    r = max(1, radius // 2)
+    ksize = (2 * r + 1, 2 * r + 1)
+    mean = cv2.boxFilter(small, -1, ksize)
+    var = cv2.boxFilter(small * small, -1, ksize) - mean * mean
     a = var / (var + np.float32(eps))
     b = mean - a * mean
-    return cv2.boxFilter(a, -1, ksize) * y + cv2.boxFilter(b, -1, ksize)
+    a = cv2.resize(cv2.boxFilter(a, -1, ksize), (w, h), interpolation=cv2.INTER_LINEAR)
+    b = cv2.resize(cv2.boxFilter(b, -1, ksize), (w, h), interpolation=cv2.INTER_LINEAR)
+    return a * y + b
 
 
 @dataclass(frozen=True)
@@ -96,25 +103,26 @@ def plan_product(
     if category in ("foundation", "concealer"):
         radius = max(2, round(face_width / 45))
         smooth = np.maximum(_guided_smooth(y, radius, 4e-4), _EPS)
-        texture = np.clip(y / smooth, 0.0, 4.0) ** np.float32(1.0 - 0.6 * coverage)
+        texture = _pow(np.clip(y / smooth, 0.0, 4.0), 1.0 - 0.6 * coverage)
         return BlendPlan(alpha, (smooth / y_ref) * texture)
     if category == "highlighter":
         glow = np.float32(0.55) * y_ref * (np.float32(0.5) + np.minimum(s, 2.0))
         return BlendPlan(alpha, glow, base=lin.copy())
     if category in ("eyeliner", "mascara"):
-        return BlendPlan(alpha, np.minimum(s, 1.0) ** np.float32(0.3))
+        return BlendPlan(alpha, _pow(np.minimum(s, 1.0), 0.3))
     if category == "brow":
         # Tint the hairs more than the skin between them: darker pixels take more colour.
         return BlendPlan(alpha * np.clip(np.float32(1.4) - s, 0.35, 1.0), s)
     # Lips, blush, bronzer, contour, eyeshadow: pigment over the skin's own shading.
-    gain = np.clip(s, 0.0, 3.0) ** np.float32(exponent)
+    gain = _pow(np.clip(s, 0.0, 3.0), exponent) if exponent != 1.0 else np.clip(s, 0.0, 3.0)
     if finish == "matte":
         gain = np.minimum(gain, np.float32(1.12))
     tinted = base = None
     if spec_gain > 0:
         # Specular where the surface already catches light: white (dielectric) for gloss,
         # satin and shimmer, tinted by the product for metallic.
-        lobe = np.clip(s - np.float32(1.05), 0.0, None) ** np.float32(1.5)
+        lobe = np.clip(s - np.float32(1.05), 0.0, None)
+        lobe *= np.sqrt(lobe)  # ** 1.5
         spec = np.float32(spec_gain) * y_ref * lobe
         if finish == "metallic":
             tinted = spec
@@ -128,15 +136,22 @@ def plan_product(
 
 
 def apply_plan(lin: np.ndarray, plan: BlendPlan, colour: np.ndarray) -> None:
-    """Paints one shade into `lin` in place."""
+    """Paints one shade into `lin` in place: target as one matrix product over the plan's
+    per-pixel terms (cv2.transform), then an alpha blend (cv2.blendLinear)."""
     c = colour.astype(np.float32)
-    target = plan.gain[..., None] * c
+    terms, columns = [plan.gain], [c]
     if plan.tinted is not None:
-        target += plan.tinted[..., None] * (c / max(float(c.max()), 1e-3))
-    if plan.base is not None:
-        target += plan.base if plan.base.ndim == 3 else plan.base[..., None]
+        terms.append(plan.tinted)
+        columns.append(c / max(float(c.max()), 1e-3))
+    if plan.base is not None and plan.base.ndim == 2:
+        terms.append(plan.base)
+        columns.append(np.ones(3, np.float32))
+    stacked = terms[0] if len(terms) == 1 else cv2.merge(terms)
+    target = cv2.transform(stacked, np.stack(columns, axis=1))
+    if plan.base is not None and plan.base.ndim == 3:
+        target += plan.base
     np.clip(target, 0.0, 1.0, out=target)
-    _blend(lin, target, plan.alpha)
+    lin[...] = cv2.blendLinear(target, lin, plan.alpha, 1.0 - plan.alpha)
 
 
 def apply_product(

@@ -17,7 +17,7 @@ import numpy as np
 
 from services.common.canonical_face_model import CanonicalFaceModel, load_canonical_face_model
 from services.render.batch_compositing import ShadeBatchPainter
-from services.render.compositing import apply_product, plan_product
+from services.render.compositing import apply_plan, plan_product
 from services.render.face_raster import FaceRaster, UvMesh, rasterize_face
 from services.render.linear_light import hex_to_linear, linear_to_srgb8, srgb8_to_linear
 from services.render.look import (
@@ -106,11 +106,8 @@ class MakeupRenderer:
             colours = np.stack([hex_to_linear(looks[i].hex) for i in members])
             strengths = np.array([strength(looks[i]) for i in members], np.float32)
             painted = self._batch.paint(region, plan, colours, strengths)
-            touched = (plan.alpha > 0)[..., None]
-            for i, k, boxed in zip(members, strengths, painted, strict=True):
-                if k > 0:
-                    target = results[i][box.slices][rows, cols]
-                    np.copyto(target, boxed, where=touched)
+            for i, boxed in zip(members, painted, strict=True):
+                results[i][box.slices][rows, cols] = boxed  # untouched pixels come back as-is
         return results
 
     def region_mask(
@@ -159,7 +156,6 @@ class MakeupRenderer:
         box = raster.box
         original = out[box.slices]
         lin = srgb8_to_linear(original)
-        touched = np.zeros(original.shape[:2], bool)
         for app in look:
             key = self._key(app)
             sub = raster.sub_box(self.textures.triangles[key])
@@ -173,11 +169,9 @@ class MakeupRenderer:
             if app.finish in ("shimmer", "metallic"):
                 sparkle = raster.sample(self.textures.masks["sparkle"], sub)
             region = lin[rows, cols]  # a view: painted in place
-            colour = hex_to_linear(app.hex)
-            used = apply_product(
-                region, alpha, app.category, colour, app.finish, float(app.coverage), sparkle,
-                raster.face_width,
-            )  # fmt: skip
-            touched[rows, cols] |= used > 0
-        painted = linear_to_srgb8(lin)
-        out[box.slices] = np.where(touched[..., None], painted, original)
+            plan = plan_product(region, alpha, app.category, app.finish, float(app.coverage),
+                                sparkle, raster.face_width)  # fmt: skip
+            apply_plan(region, plan, hex_to_linear(app.hex))
+        # No mask needed: an untouched pixel is blended with weight 0 and the 8-bit -> linear
+        # -> 8-bit tables round-trip exactly (tests check bit-exact untouched pixels).
+        out[box.slices] = linear_to_srgb8(lin)

@@ -25,6 +25,10 @@ TEXTURE_SIZE = 1024
 # Fixed seed: the shimmer pattern is part of the product's look, the same on every render.
 SPARKLE_SEED = 20261201
 
+# Coverage below this (of 255) is dropped from the textures: invisible, but it would widen
+# every product's box.
+_MIN_COVERAGE = 3
+
 TextureKey = str  # a category, or "eyeshadow:<zone>", or "sparkle"
 
 
@@ -217,7 +221,11 @@ def build_uv_textures(model: CanonicalFaceModel, size: int = TEXTURE_SIZE) -> Uv
     u8 = {k: np.clip(v * 255.0 + 0.5, 0, 255).astype(np.uint8) for k, v in masks.items()}
     for key in ("lipstick", "lip_liner"):  # lip products stay on the vermilion's outside edge
         u8[key][_filled(p, zones.LIPS_INNER_LOOP) > 0.5] = 0
-    touched = {k: _touched(model, m) for k, m in u8.items()}
+    for m in u8.values():
+        m[m < _MIN_COVERAGE] = 0  # the feather's last invisible tail would only cost time
+    owner = _triangle_owner_map(model, size)
+    slivers = np.bincount(owner[owner >= 0], minlength=len(model.triangles)) < 4
+    touched = {k: _touched(model, m, owner, slivers) for k, m in u8.items()}
     for m in u8.values():
         m.flags.writeable = False
     return UvTextures(masks=u8, triangles=touched)
@@ -235,12 +243,30 @@ def _filled(p: _Painter, loop: Sequence[int]) -> np.ndarray:
     return c
 
 
-def _touched(model: CanonicalFaceModel, mask: np.ndarray) -> np.ndarray:
-    """Triangles whose UV bounding box (plus a pixel) holds any paint: a safe superset."""
+def _triangle_owner_map(model: CanonicalFaceModel, size: int) -> np.ndarray:
+    """Which triangle covers each texel (-1: none); UV triangles do not overlap."""
+    owner = np.full((size, size), -1, np.int32)
+    uv = model.uv.astype(np.float64) * size
+    for i, tri in enumerate(model.triangles):
+        cv2.fillConvexPoly(owner, _fixed(uv[tri]), i, cv2.LINE_8, _SHIFT)
+    return owner
+
+
+def _touched(
+    model: CanonicalFaceModel, mask: np.ndarray, owner: np.ndarray, slivers: np.ndarray
+) -> np.ndarray:
+    """Triangles that hold paint: owners of painted texels, grown by one texel (bilinear
+    sampling reads neighbours), plus any near-degenerate UV triangle (a sliver owns almost no
+    texels yet may be stretched over several pixels on a face) whose box holds paint."""
+    painted = cv2.dilate((mask > 0).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    hit = np.zeros(len(model.triangles), bool)
+    ids = owner[painted]
+    hit[ids[ids >= 0]] = True
     size = mask.shape[0]
     uv = model.uv.astype(np.float64)[model.triangles] * size  # (T, 3, 2)
     lo = np.clip(np.floor(uv.min(axis=1)).astype(int) - 1, 0, size)
     hi = np.clip(np.ceil(uv.max(axis=1)).astype(int) + 2, 0, size)
-    return np.array(
-        [mask[y0:y1, x0:x1].any() for (x0, y0), (x1, y1) in zip(lo, hi, strict=True)], bool
-    )
+    for t in np.flatnonzero(slivers & ~hit):
+        (x0, y0), (x1, y1) = lo[t], hi[t]
+        hit[t] = bool(mask[y0:y1, x0:x1].any())
+    return hit
