@@ -38,7 +38,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    TRYON_MODEL_DIR=/app/models
+    TRYON_MODEL_DIR=/app/models \
+    NUMBA_CACHE_DIR=/tmp/numba
 # tini as PID 1: forwards SIGTERM to the gateway / Celery and reaps zombies (Python as PID 1
 # ignores SIGTERM unless it installs a handler, which would turn every rollout into a SIGKILL).
 RUN apt-get update \

@@ -22,6 +22,7 @@ from services.render.face_raster import FaceRaster, UvMesh, rasterize_face
 from services.render.linear_light import hex_to_linear, linear_to_srgb8, srgb8_to_linear
 from services.render.look import (
     COVERAGE_CATEGORIES,
+    Application,
     ApplicationLike,
     check_application,
     strength,
@@ -33,6 +34,7 @@ from tryon.face_mesh import LEFT_EYE_LOOP, LIPS_INNER_LOOP, RIGHT_EYE_LOOP
 # triangles along a curved lip or lid can bulge a pixel or two into the opening, so paint is
 # also cut by the polygons themselves (teeth and eyeballs stay bare).
 _OPENINGS = (LIPS_INNER_LOOP, LEFT_EYE_LOOP, RIGHT_EYE_LOOP)
+_WARM_UP_LOOK = Application("lipstick", "#a03040")
 
 __all__ = ["MakeupRenderer"]
 
@@ -46,6 +48,14 @@ class MakeupRenderer:
         self.textures: UvTextures = build_uv_textures(self.model, texture_size)
         self.mesh = UvMesh.from_model(self.model, texture_size)
         self._batch = ShadeBatchPainter()
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Compiles the rasterizer now (numba, ~1 s, cached on disk), not in the first
+        shopper's request: renders the canonical face laid flat as a 256 px image."""
+        flat = np.zeros((len(self.model.uv), 3))
+        flat[:, :2] = self.model.uv * 255.0
+        self.render(np.zeros((256, 256, 3), np.uint8), [flat], [_WARM_UP_LOOK])
 
     def render(
         self, rgb: np.ndarray, faces: Sequence[np.ndarray], look: Sequence[ApplicationLike]
