@@ -238,8 +238,11 @@ def test_cli_json(stack: Stack) -> None:
     assert "1 face(s)" in summary and "Monk" in summary
 
 
-def test_unimplemented_rpcs_say_so(tryon_stub) -> None:  # type: ignore[no-untyped-def]
+def test_unimplemented_rpcs_say_so(channel) -> None:  # type: ignore[no-untyped-def]
+    from tryon.v1 import privacy_service_pb2, privacy_service_pb2_grpc
+
+    stub = privacy_service_pb2_grpc.PrivacyServiceStub(channel)
     with pytest.raises(grpc.RpcError) as err:
-        tryon_stub.Recommend(pb.RecommendRequest(k=5), metadata=auth(), timeout=10)
+        stub.DeleteUserData(privacy_service_pb2.DeleteUserDataRequest(), metadata=auth(), timeout=10)
     assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "Recommend" in err.value.details()
+    assert "DeleteUserData" in err.value.details()
