@@ -13,6 +13,7 @@ BENCHMARKS = (
     "bench.bench_e2e",
     "bench.bench_tryon",
     "bench.bench_triton",
+    "bench.bench_recsys",
 )
 
 

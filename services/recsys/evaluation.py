@@ -24,6 +24,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from services.recsys.blend import DEFAULT_WEIGHTS, blend_scores, tune_blend_weight
+from services.recsys.blend_recommender import BlendConfig
 from services.recsys.interactions import (
     InteractionData,
     attribute_matrix,
@@ -31,10 +32,9 @@ from services.recsys.interactions import (
     history_matrix,
     leave_one_out,
 )
-from services.recsys.item_knn import ItemKNNParams, fit_item_knn
-from services.recsys.lightfm_model import LightFMEmbeddings, LightFMParams, fit_lightfm
+from services.recsys.item_knn import ItemKNN, ItemKNNParams, fit_item_knn
+from services.recsys.lightfm_model import LightFMEmbeddings, fit_lightfm
 from services.recsys.ranking_metrics import RankingMetrics, evaluate_scorer
-from services.recsys.recommender import SEQUENTIAL_KNN, RecommenderConfig
 
 __all__ = [
     "EvaluationConfig",
@@ -50,7 +50,7 @@ Scorer = Callable[[Sequence[IntArray], IntArray], NDArray[np.floating]]
 
 @dataclass(frozen=True)
 class EvaluationConfig:
-    recommender: RecommenderConfig = field(default_factory=RecommenderConfig)
+    blend: BlendConfig = field(default_factory=BlendConfig)
     recency_decays: tuple[float, ...] = (0.3, 0.5, 0.7)  # tuned on validation
     blend_weights: tuple[float, ...] = DEFAULT_WEIGHTS  # tuned on validation
     cold_fraction: float = 0.1
@@ -83,6 +83,9 @@ class EvaluationReport:
                 return r
         raise KeyError(f"no result for {name!r} on {split!r}")
 
+    def n_users(self, split: str) -> int:
+        return next((r.test.n_users for r in self.results if r.split == split), 0)
+
 
 # Method names, in table order.
 RANDOM = "random"
@@ -97,7 +100,28 @@ LIGHTFM_HYBRID = "LightFM + attributes + user history"
 BLEND = "blend: LightFM hybrid + seq. kNN"
 
 
-def evaluate(data: InteractionData, config: EvaluationConfig | None = None) -> EvaluationReport:
+class _Results:
+    """Collects results and reports each one as it lands (the full run takes minutes)."""
+
+    def __init__(self, log: Callable[[str], None] | None) -> None:
+        self.items: list[MethodResult] = []
+        self._log = log
+        self._begin = time.perf_counter()
+
+    def add(self, result: MethodResult) -> None:
+        self.items.append(result)
+        if self._log is not None:
+            elapsed = time.perf_counter() - self._begin
+            r = result
+            self._log(f"[{elapsed:5.0f} s] {r.split:<10} {r.name:<38} {r.test.row()}")
+
+
+def evaluate(
+    data: InteractionData,
+    config: EvaluationConfig | None = None,
+    log: Callable[[str], None] | None = None,
+) -> EvaluationReport:
+    """Run every method of the config; `log` (e.g. print) gets a line per finished method."""
     config = config or EvaluationConfig()
     begin = time.perf_counter()
     split = leave_one_out(data.sequences, data.n_items)
@@ -105,7 +129,7 @@ def evaluate(data: InteractionData, config: EvaluationConfig | None = None) -> E
     test_h, test_t = split.histories("test"), split.targets("test")
     n = data.n_items
     wanted = config.methods
-    results: list[MethodResult] = []
+    results = _Results(log)
     k = config.k
 
     def want(name: str) -> bool:
@@ -115,17 +139,27 @@ def evaluate(data: InteractionData, config: EvaluationConfig | None = None) -> E
         return evaluate_scorer(scorer, histories, targets, k=k)
 
     if want(RANDOM):
-        results.append(
-            MethodResult(RANDOM, "warm", ev(_random_scorer(n, config.seed), test_h, test_t),
-                         ev(_random_scorer(n, config.seed), valid_h, valid_t), 0.0)
+        results.add(
+            MethodResult(
+                RANDOM,
+                "warm",
+                ev(_random_scorer(n, config.seed), test_h, test_t),
+                ev(_random_scorer(n, config.seed), valid_h, valid_t),
+                0.0,
+            )
         )
     if want(POPULARITY):
         t0 = time.perf_counter()
         pop = _popularity(test_h, n)
         fit = time.perf_counter() - t0
-        results.append(
-            MethodResult(POPULARITY, "warm", ev(_constant_scorer(pop), test_h, test_t),
-                         ev(_constant_scorer(_popularity(split.train, n)), valid_h, valid_t), fit)
+        results.add(
+            MethodResult(
+                POPULARITY,
+                "warm",
+                ev(_constant_scorer(pop), test_h, test_t),
+                ev(_constant_scorer(_popularity(split.train, n)), valid_h, valid_t),
+                fit,
+            )
         )
 
     def knn_result(name: str, grid: Sequence[ItemKNNParams], note: str = "") -> MethodResult:
@@ -134,24 +168,29 @@ def evaluate(data: InteractionData, config: EvaluationConfig | None = None) -> E
             m = fit_item_knn(split.train, n, p)
             valid_by[p] = ev(lambda h, _u, m=m: m.scores(h), valid_h, valid_t)
         best = max(grid, key=lambda p: valid_by[p].ndcg)
+        t0 = time.perf_counter()
         model = fit_item_knn(test_h, n, best)
-        chosen = f"decay {best.history_decay}" if len(grid) > 1 else ""
+        fit = time.perf_counter() - t0
+        chosen = f"decay {best.history_decay} on valid" if len(grid) > 1 else ""
         return MethodResult(
-            name, "warm", ev(lambda h, _u: model.scores(h), test_h, test_t), valid_by[best],
-            _fit_seconds(lambda: fit_item_knn(test_h, n, best)),
+            name,
+            "warm",
+            ev(lambda h, _u: model.scores(h), test_h, test_t),
+            valid_by[best],
+            fit,
             "; ".join(x for x in (note, chosen) if x),
         )
 
     if want(COSINE_KNN):
-        results.append(knn_result(COSINE_KNN, [ItemKNNParams()]))
+        results.add(knn_result(COSINE_KNN, [ItemKNNParams()]))
     if want(RECENCY_KNN):
         grid = [ItemKNNParams(history_decay=d) for d in config.recency_decays]
-        results.append(knn_result(RECENCY_KNN, grid, "0.5^k-style weights"))
-    seq_params = config.recommender.knn
+        results.add(knn_result(RECENCY_KNN, grid, "0.5^k-style weights"))
+    seq_params = config.blend.knn
     if want(SEQUENTIAL_KNN_NAME) or want(BLEND):
-        results.append(knn_result(SEQUENTIAL_KNN_NAME, [seq_params], "window 0.8, order"))
+        results.add(knn_result(SEQUENTIAL_KNN_NAME, [seq_params], "window 0.8, order"))
 
-    lfm = config.recommender.lightfm
+    lfm = config.blend.lightfm
     attrs = data.item_attributes
     n_attrs = data.n_attributes
     pure_p = replace(lfm, user_history=False, item_attribute_weight=0.0)
@@ -159,32 +198,50 @@ def evaluate(data: InteractionData, config: EvaluationConfig | None = None) -> E
     for name, p in ((LIGHTFM_PURE, pure_p), (LIGHTFM_ATTRS, attrs_p)):
         if want(name):  # nothing tuned here: one fit on everything before the test item
             model = fit_lightfm(test_h, n, attrs, n_attrs, p)
-            results.append(
-                MethodResult(name, "warm", ev(_lightfm_scorer(model), test_h, test_t), None,
-                             model.fit_seconds, "user identities")
+            results.add(
+                MethodResult(
+                    name,
+                    "warm",
+                    ev(_lightfm_scorer(model), test_h, test_t),
+                    None,
+                    model.fit_seconds,
+                    "user identities",
+                )
             )
 
-    blend_weight = config.recommender.lightfm_weight
+    blend_weight = config.blend.lightfm_weight
     if want(LIGHTFM_HYBRID) or want(BLEND):
         hybrid_train = fit_lightfm(split.train, n, attrs, n_attrs, lfm)
         hybrid_valid = ev(_lightfm_scorer(hybrid_train), valid_h, valid_t)
         hybrid = fit_lightfm(test_h, n, attrs, n_attrs, lfm)
-        results.append(
-            MethodResult(LIGHTFM_HYBRID, "warm", ev(_lightfm_scorer(hybrid), test_h, test_t),
-                         hybrid_valid, hybrid.fit_seconds, "next-item rows, history 0.5^k")
+        results.add(
+            MethodResult(
+                LIGHTFM_HYBRID,
+                "warm",
+                ev(_lightfm_scorer(hybrid), test_h, test_t),
+                hybrid_valid,
+                hybrid.fit_seconds,
+                "next-item rows, history 0.5^k",
+            )
         )
         if want(BLEND):
             knn_train = fit_item_knn(split.train, n, seq_params)
             tuning = tune_blend_weight(
-                hybrid_train.scores, knn_train.scores, valid_h, valid_t,
-                config.blend_weights, k=k,
+                hybrid_train.scores,
+                knn_train.scores,
+                valid_h,
+                valid_t,
+                config.blend_weights,
+                k=k,
             )
             blend_weight = tuning.best_weight
+            t0 = time.perf_counter()
             knn = fit_item_knn(test_h, n, seq_params)
-            knn_seconds = _fit_seconds(lambda: fit_item_knn(test_h, n, seq_params))
-            results.append(
+            knn_seconds = time.perf_counter() - t0
+            results.add(
                 MethodResult(
-                    BLEND, "warm",
+                    BLEND,
+                    "warm",
                     ev(_blend_scorer(hybrid, knn, blend_weight), test_h, test_t),
                     tuning.by_weight[blend_weight],
                     hybrid.fit_seconds + knn_seconds,
@@ -193,17 +250,16 @@ def evaluate(data: InteractionData, config: EvaluationConfig | None = None) -> E
             )
 
     if config.cold_start:
-        results += _cold_start(data, config, blend_weight)
-    return EvaluationReport(results, blend_weight, time.perf_counter() - begin)
+        _cold_start(data, config, blend_weight, results)
+    return EvaluationReport(results.items, blend_weight, time.perf_counter() - begin)
 
 
 def _cold_start(
-    data: InteractionData, config: EvaluationConfig, blend_weight: float
-) -> list[MethodResult]:
+    data: InteractionData, config: EvaluationConfig, blend_weight: float, out: _Results
+) -> None:
     cold = cold_item_split(data.sequences, data.n_items, config.cold_fraction, config.seed)
     n = data.n_items
     h, t = cold.histories, cold.targets
-    out: list[MethodResult] = []
     wanted = config.methods
 
     def want(name: str) -> bool:
@@ -214,46 +270,80 @@ def _cold_start(
 
     split = "cold items"
     if want(RANDOM):
-        out.append(MethodResult(RANDOM, split, ev(_random_scorer(n, config.seed)), None, 0.0))
+        out.add(MethodResult(RANDOM, split, ev(_random_scorer(n, config.seed)), None, 0.0))
     if want(POPULARITY):
         pop = _popularity(cold.train, n)
-        out.append(MethodResult(POPULARITY, split, ev(_constant_scorer(pop)), None, 0.0,
-                                "all cold items have count 0"))
-    seq = config.recommender.knn
-    knn = fit_item_knn(cold.train, n, seq)
-    if want(SEQUENTIAL_KNN_NAME):
-        out.append(MethodResult(SEQUENTIAL_KNN_NAME, split, ev(lambda hh, _u: knn.scores(hh)),
-                                None, 0.0, "no co-occurrence with cold items"))
-    if want(ATTRIBUTE_SIM):
-        sim = _attribute_similarity(data)
-        out.append(
+        out.add(
             MethodResult(
-                ATTRIBUTE_SIM, split,
-                ev(lambda hh, _u: (history_matrix(hh, n, decay=0.5) @ sim).toarray()), None,
-                0.0, "history 0.5^k x attribute cosine",
+                POPULARITY,
+                split,
+                ev(_constant_scorer(pop)),
+                None,
+                0.0,
+                "all cold items have count 0",
             )
         )
-    lfm = config.recommender.lightfm
+    seq = config.blend.knn
+    knn = fit_item_knn(cold.train, n, seq)
+    if want(SEQUENTIAL_KNN_NAME):
+        out.add(
+            MethodResult(
+                SEQUENTIAL_KNN_NAME,
+                split,
+                ev(lambda hh, _u: knn.scores(hh)),
+                None,
+                0.0,
+                "no co-occurrence with cold items",
+            )
+        )
+    if want(ATTRIBUTE_SIM):
+        sim = _attribute_similarity(data)
+        out.add(
+            MethodResult(
+                ATTRIBUTE_SIM,
+                split,
+                ev(lambda hh, _u: (history_matrix(hh, n, decay=0.5) @ sim).toarray()),
+                None,
+                0.0,
+                "history 0.5^k x attribute cosine",
+            )
+        )
+    lfm = config.blend.lightfm
     if want(LIGHTFM_ATTRS):
-        m = fit_lightfm(cold.train, n, data.item_attributes, data.n_attributes,
-                        replace(lfm, user_history=False), cold_items=cold.cold_items)
-        out.append(MethodResult(LIGHTFM_ATTRS, split, ev(_lightfm_scorer(m, cold.users)), None,
-                                m.fit_seconds, "user identities"))
+        m = fit_lightfm(
+            cold.train,
+            n,
+            data.item_attributes,
+            data.n_attributes,
+            replace(lfm, user_history=False),
+            cold_items=cold.cold_items,
+        )
+        out.add(
+            MethodResult(
+                LIGHTFM_ATTRS,
+                split,
+                ev(_lightfm_scorer(m, cold.users)),
+                None,
+                m.fit_seconds,
+                "user identities",
+            )
+        )
     if want(LIGHTFM_HYBRID) or want(BLEND):
-        m = fit_lightfm(cold.train, n, data.item_attributes, data.n_attributes, lfm,
-                        cold_items=cold.cold_items)
-        out.append(MethodResult(LIGHTFM_HYBRID, split, ev(_lightfm_scorer(m)), None,
-                                m.fit_seconds))
+        m = fit_lightfm(
+            cold.train, n, data.item_attributes, data.n_attributes, lfm, cold_items=cold.cold_items
+        )
+        out.add(MethodResult(LIGHTFM_HYBRID, split, ev(_lightfm_scorer(m)), None, m.fit_seconds))
         if want(BLEND):
-            out.append(MethodResult(BLEND, split, ev(_blend_scorer(m, knn, blend_weight)), None,
-                                    m.fit_seconds, f"LightFM weight {blend_weight}"))
-    return out
-
-
-def _fit_seconds(fit: Callable[[], object]) -> float:
-    t0 = time.perf_counter()
-    fit()
-    return time.perf_counter() - t0
+            out.add(
+                MethodResult(
+                    BLEND,
+                    split,
+                    ev(_blend_scorer(m, knn, blend_weight)),
+                    None,
+                    m.fit_seconds,
+                    f"LightFM weight {blend_weight}; kNN is 0 on cold items",
+                )
+            )
 
 
 def _random_scorer(n_items: int, seed: int) -> Scorer:
@@ -271,14 +361,15 @@ def _constant_scorer(scores: NDArray[np.float32]) -> Scorer:
 
 def _lightfm_scorer(model: LightFMEmbeddings, user_map: IntArray | None = None) -> Scorer:
     """`user_map` translates evaluated positions to training users (cold split)."""
+
     def score(h: Sequence[IntArray], users: IntArray) -> NDArray[np.float32]:
         return model.scores(h, users if user_map is None else user_map[users])
 
     return score
 
 
-def _blend_scorer(model: LightFMEmbeddings, knn: object, weight: float) -> Scorer:
-    return lambda h, _u: blend_scores(model.scores(h), knn.scores(h), weight)  # type: ignore[attr-defined]
+def _blend_scorer(model: LightFMEmbeddings, knn: ItemKNN, weight: float) -> Scorer:
+    return lambda h, _u: blend_scores(model.scores(h), knn.scores(h), weight)
 
 
 def _attribute_similarity(data: InteractionData) -> sp.csr_matrix:
@@ -304,9 +395,11 @@ def format_report(report: EvaluationReport) -> str:
             f"{r.split:<11}{r.name:<38}{r.test.hr:>7.4f}{r.test.ndcg:>9.4f}{r.test.auc:>8.4f}"
             f"{val}{r.fit_seconds:>7.1f}  {r.note}"
         )
-    lines.append(
-        f"(test item; warm: {report.get_users('warm')} users, full ranking over all items; "
-        f"cold items: {report.get_users('cold items')} users ranking among held-out items; "
-        f"evaluation {report.seconds:.0f} s)"
-    )
+    scope = [f"warm: {report.n_users('warm')} users, full ranking over all items"]
+    if report.n_users("cold items"):
+        scope.append(
+            f"cold items: {report.n_users('cold items')} users ranking their held-out last "
+            "item among the held-out items"
+        )
+    lines.append(f"(test item; {'; '.join(scope)}; evaluation {report.seconds:.0f} s)")
     return "\n".join(lines)

@@ -49,6 +49,8 @@ def item_similarity(
         if len(h) < 2:
             continue
         i, j = np.triu_indices(len(h), 1)  # i earlier, j later
+        distinct = h[i] != h[j]  # a repeated item is no evidence of similarity to itself
+        i, j = i[distinct], j[distinct]
         w = params.window_decay ** (j - i - 1) if params.window_decay != 1.0 else np.ones(len(i))
         rows += [h[i], h[j]]
         cols += [h[j], h[i]]
@@ -66,6 +68,11 @@ def item_similarity(
     v = v / (counts[r] ** params.alpha * counts[c] ** (1.0 - params.alpha))
     sim = sp.csr_matrix((v, (r, c)), shape=(n_items, n_items))
     sim.sum_duplicates()
+    # float32 from here on: half the memory, and what a saved model stores, so a model scores
+    # the same before and after a save/load round trip.
+    sim = sp.csr_matrix(
+        (sim.data.astype(np.float32), sim.indices.astype(np.int32), sim.indptr), shape=sim.shape
+    )
     if params.neighbours is not None:
         sim = _keep_top_per_row(sim, params.neighbours)
     return sim
@@ -95,7 +102,10 @@ class ItemKNN:
     def scores(self, histories: Sequence[IntArray]) -> NDArray[np.float32]:
         """(len(histories), n_items) scores; history items are not masked here."""
         h = history_matrix(histories, self.n_items, decay=self.params.history_decay)
-        return (h @ self.similarity).toarray().astype(np.float32)
+        # Same dtype as the similarity: a float64 left side would make scipy copy the whole
+        # similarity matrix to float64 on every call (1.5 ms for one user instead of 0.1).
+        h = h.astype(self.similarity.dtype)
+        return (h @ self.similarity).toarray().astype(np.float32, copy=False)
 
 
 def fit_item_knn(

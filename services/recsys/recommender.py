@@ -1,282 +1,236 @@
-"""The served recommender: a blend of the LightFM hybrid and sequential item-kNN, trained on
-users' purchase histories, scored from a user's current history alone (no per-user state), and
-saved as plain numpy arrays in versioned directories that workers can swap atomically.
+"""Recommend: products (each with its best shade for this shopper), scores and reasons.
 
-Why this model (services/recsys/evaluation.py measures it): item-kNN whose similarity counts
-purchases made close together, in order, is the strongest single model on this data (recency
-drives beauty purchases); LightFM with history features adds what co-occurrence cannot see
-(attributes, transitive taste, a learnt popularity prior through item biases) and lifts HR@10
-and NDCG@10 by roughly a tenth over the kNN alone; its weight is tuned on validation items only.
-
-Typical use (the recsys Celery worker):
-
-    model = train(histories, item_attributes)            # raw item ids in, oldest first
-    path = model.save(models_root)                       # models_root/<version>/, atomically
-    model = Recommender.load_latest(models_root)         # in every worker
-    model.recommend(["B0001", "B0042"], k=10)            # -> [("B0107", 0.93), ...]
+Three signals, blended per product:
+* behaviour: similarity to what this shopper tried, carted, bought or rated well (the trained
+  `BehaviourModel`; nothing for a new shopper);
+* skin: how well the product's best shade suits the face (`skin_affinity`; shade matching by
+  CIEDE2000 for foundation and concealer) - what carries a cold start;
+* popularity among this tenant's shoppers.
+The reason shown is the signal that contributed most.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import tempfile
-import time
-from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import get_args
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from services.recsys.blend import blend_scores
-from services.recsys.item_knn import ItemKNN, ItemKNNParams, fit_item_knn
-from services.recsys.lightfm_model import LightFMEmbeddings, LightFMParams, fit_lightfm
+from services.common.payloads import Category, ProductPayload, RecommendationPayload
+from services.recsys.behaviour_model import TenantBehaviour
+from services.recsys.event_store import EventStore, StoredEvent
+from services.recsys.model_registry import ModelRegistry
+from services.recsys.skin_affinity import BASE_CATEGORIES, SkinProfile, affinity
+from services.render.catalog import CatalogStore, ShadeTable
 
-__all__ = [
-    "FORMAT_VERSION",
-    "LATEST_FILE",
-    "Recommender",
-    "RecommenderConfig",
-    "train",
-    "train_on_indices",
-]
+__all__ = ["Recommender", "ALL_CATEGORIES"]
 
-IntArray = NDArray[np.int64]
-FORMAT_VERSION = 1  # bump when the saved arrays change meaning; load() refuses other versions
-LATEST_FILE = "LATEST"  # names the current version directory under a models root
-
-# Sequential item-kNN settings chosen on the validation items of Amazon Beauty (a grid over
-# history decay 0.3-0.7, window decay 0.6-1, backward weight 0-1, alpha 0.3-1): valid
-# HR@10 0.102 vs 0.077 for the classic recency-weighted cosine kNN.
-SEQUENTIAL_KNN = ItemKNNParams(
-    history_decay=0.5, window_decay=0.8, backward_weight=0.25, alpha=0.9
-)
+ALL_CATEGORIES: tuple[str, ...] = get_args(Category)
+# Blend weights (behaviour, skin, popularity) with and without a history.
+_WITH_HISTORY = (0.5, 0.35, 0.15)
+_COLD_START = (0.0, 0.8, 0.2)
+_VERBS = {"try_on": "tried", "add_to_cart": "added to your cart", "purchase": "bought",
+          "rating": "rated highly"}  # fmt: skip
+_PRODUCT_CACHE_SIZE = 2048
 
 
 @dataclass(frozen=True)
-class RecommenderConfig:
-    knn: ItemKNNParams = SEQUENTIAL_KNN
-    lightfm: LightFMParams = field(default_factory=LightFMParams)
-    # Share of the (min-max scaled) LightFM score in the blend; evaluation.py re-tunes it on
-    # validation, this default is its result on Amazon Beauty.
-    lightfm_weight: float = 0.7
+class _Candidate:
+    category: str
+    product_id: str
+    shade_id: str
+    score: float
+    parts: tuple[float, float, float]  # weighted behaviour, skin, popularity
+    skin_reason: str
+    delta_e: float
 
 
-@dataclass(frozen=True)
 class Recommender:
-    item_ids: tuple[str, ...]
-    knn: ItemKNN
-    lightfm: LightFMEmbeddings
-    lightfm_weight: float
-    trained_at: str = ""
-    fit_seconds: float = 0.0
-    _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        n = len(self.item_ids)
-        if self.knn.n_items != n or self.lightfm.item_vectors.shape[0] != n:
-            raise ValueError(
-                f"{n} item ids but item-kNN has {self.knn.n_items} items and LightFM "
-                f"{self.lightfm.item_vectors.shape[0]}: the parts come from different trainings"
-            )
-        if not self._index:
-            self._index.update((item, i) for i, item in enumerate(self.item_ids))
-
-    @property
-    def n_items(self) -> int:
-        return len(self.item_ids)
-
-    # --- scoring on item indices (evaluation, batch jobs) ------------------------------------
-
-    def scores(self, histories: Sequence[IntArray]) -> NDArray[np.float32]:
-        """(len(histories), n_items) blended scores in [0, 1]; history items are not masked."""
-        return blend_scores(
-            self.lightfm.scores(histories), self.knn.scores(histories), self.lightfm_weight
-        )
-
-    # --- serving on raw item ids ------------------------------------------------------------
-
-    def item_indices(self, items: Iterable[str]) -> IntArray:
-        """Known items' indices, in order; items the model never saw are skipped (a product
-        added after the last training has no row yet: it simply adds no evidence)."""
-        return np.array([self._index[i] for i in items if i in self._index], dtype=np.int64)
+    def __init__(self, catalog: CatalogStore, events: EventStore, models: ModelRegistry) -> None:
+        self.catalog = catalog
+        self.events = events
+        self.models = models
+        self._groups: dict[int, tuple[ShadeTable, NDArray[np.int64], list[str]]] = {}
+        self._products: OrderedDict[tuple[str, str], ProductPayload] = OrderedDict()
+        self._lock = threading.Lock()
 
     def recommend(
         self,
-        history: Sequence[str],
-        k: int = 10,
-        exclude: Iterable[str] = (),
-        exclude_history: bool = True,
-        candidates: Iterable[str] | None = None,
-    ) -> list[tuple[str, float]]:
-        """Top-k (item id, score in [0, 1]) for a user whose purchases are `history` (oldest
-        first). History items are not recommended again unless exclude_history=False;
-        `candidates` restricts the ranking (e.g. to what is in stock). An empty or unknown
-        history still gets recommendations: LightFM's item biases, a learnt popularity prior.
-        """
-        if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
-        hist = self.item_indices(history)
-        scores = self.scores([hist])[0]
-        allowed = np.ones(self.n_items, dtype=bool)
-        if candidates is not None:
-            allowed[:] = False
-            allowed[self.item_indices(candidates)] = True
-        if exclude_history:
-            allowed[hist] = False
-        allowed[self.item_indices(exclude)] = False
-        pool = np.flatnonzero(allowed)
-        if len(pool) == 0:
+        tenant: str,
+        *,
+        user_id: str,
+        skin: SkinProfile,
+        categories: Sequence[str],
+        k: int,
+    ) -> tuple[list[RecommendationPayload], str]:
+        model = self.models.current()
+        behaviour = model.for_tenant(tenant)
+        history = self.events.history(tenant, user_id) if user_id else []
+        cf = _normalised(behaviour.scores(history)) if behaviour and history else None
+        weights = _WITH_HISTORY if cf is not None and cf.any() else _COLD_START
+        bought = {e.product_id for e in history if e.type == "purchase"}
+
+        candidates: list[_Candidate] = []
+        for category in categories or ALL_CATEGORIES:
+            candidates.extend(
+                self._score_category(tenant, category, skin, behaviour, cf, weights, bought)
+            )
+        candidates.sort(key=lambda c: (-c.score, c.product_id))
+        top = _diverse(candidates, k, cap=k if categories else max(2, -(-k // 3)))
+        out = [
+            RecommendationPayload(
+                product=self._product(tenant, c.product_id),
+                shade_id=c.shade_id,
+                score=round(c.score, 6),
+                reason=self._reason(tenant, c, behaviour, history),
+                delta_e=round(c.delta_e, 3),
+            )
+            for c in top
+        ]
+        return out, model.version
+
+    # -- scoring -----------------------------------------------------------------------------
+    def _score_category(
+        self,
+        tenant: str,
+        category: str,
+        skin: SkinProfile,
+        behaviour: TenantBehaviour | None,
+        cf: NDArray[np.float32] | None,
+        weights: tuple[float, float, float],
+        bought: set[str],
+    ) -> list[_Candidate]:
+        table, group, product_ids = self._grouped(tenant, category)
+        if not len(table):
             return []
-        pool_scores = scores[pool]
-        if k < len(pool):
-            top = np.argpartition(-pool_scores, k - 1)[:k]
-        else:
-            top = np.arange(len(pool))
-        top = top[np.lexsort((pool[top], -pool_scores[top]))]  # best first, ties by index
-        return [(self.item_ids[pool[i]], float(pool_scores[i])) for i in top]
-
-    # --- persistence ------------------------------------------------------------------------
-
-    def save(self, models_root: Path | str, version: str | None = None) -> Path:
-        """Write `models_root/<version>/` (model.npz + meta.json) and point LATEST at it.
-
-        The directory is written under a temporary name and renamed into place, and LATEST is
-        replaced with os.replace, so a worker reading concurrently sees the old model or the
-        new one, never half of one. Returns the version directory.
-        """
-        root = Path(models_root)
-        root.mkdir(parents=True, exist_ok=True)
-        version = version or datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        final = root / version
-        if final.exists():
-            raise FileExistsError(f"{final} exists: model versions are immutable, pick another")
-        tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=root))
-        try:
-            sim = self.knn.similarity.tocsr()
-            np.savez(
-                tmp / "model.npz",
-                item_ids=np.array(self.item_ids, dtype=np.str_),
-                knn_data=sim.data.astype(np.float32),
-                knn_indices=sim.indices.astype(np.int32),
-                knn_indptr=sim.indptr.astype(np.int64),
-                **self.lightfm.to_arrays(),
+        skin_score, delta_e, reasons = affinity(skin, category, table.lab)
+        # Best shade per product: sort by (product, -score), keep each product's first row.
+        order = np.lexsort((-skin_score, group))
+        first = order[np.r_[True, group[order][1:] != group[order][:-1]]]
+        n = len(product_ids)
+        behaviour_part = np.zeros(n)
+        popularity = np.zeros(n)
+        if behaviour is not None:
+            idx = np.array([behaviour.index.get(p, -1) for p in product_ids])
+            known = idx >= 0
+            popularity[known] = behaviour.popularity[idx[known]]
+            if cf is not None:
+                behaviour_part[known] = cf[idx[known]]
+        w_cf, w_skin, w_pop = weights
+        if category in BASE_CATEGORIES and skin.lab is not None and w_cf == 0:
+            w_skin, w_pop = 1.0, 0.0  # a new shopper's base product is a pure shade match
+        candidates = []
+        for row in first:
+            g = int(group[row])
+            pid = product_ids[g]
+            if pid in bought:
+                continue
+            parts = (w_cf * behaviour_part[g], w_skin * skin_score[row], w_pop * popularity[g])
+            candidates.append(
+                _Candidate(
+                    category,
+                    pid,
+                    table.shade_ids[row],
+                    float(sum(parts)),
+                    parts,
+                    reasons[row],
+                    float(delta_e[row]),
+                )  # fmt: skip
             )
-            meta = {
-                "format_version": FORMAT_VERSION,
-                "kind": "blend(lightfm_hybrid, sequential_item_knn)",
-                "n_items": self.n_items,
-                "lightfm_weight": self.lightfm_weight,
-                "knn_params": asdict(self.knn.params),
-                "lightfm_params": self.lightfm.params_dict(),
-                "trained_at": self.trained_at,
-                "fit_seconds": self.fit_seconds,
-            }
-            (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
-            os.rename(tmp, final)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        latest_tmp = root / f".{LATEST_FILE}.{os.getpid()}"
-        latest_tmp.write_text(version + "\n")
-        os.replace(latest_tmp, root / LATEST_FILE)
-        return final
+        return candidates
 
-    @classmethod
-    def load(cls, version_dir: Path | str) -> Recommender:
-        """Load one saved version directory (see save)."""
-        path = Path(version_dir)
-        meta_path = path / "meta.json"
-        if not meta_path.is_file():
-            raise FileNotFoundError(f"{meta_path} not found: not a saved recommender version")
-        meta = json.loads(meta_path.read_text())
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{path} has format {meta.get('format_version')}, this code reads "
-                f"{FORMAT_VERSION}: retrain, or deploy the code that wrote it"
-            )
-        with np.load(path / "model.npz", allow_pickle=False) as z:
-            arrays = {name: z[name] for name in z.files}
-        n = int(meta["n_items"])
-        sim = sp.csr_matrix(
-            (arrays["knn_data"], arrays["knn_indices"], arrays["knn_indptr"]), shape=(n, n)
-        )
-        return cls(
-            item_ids=tuple(str(i) for i in arrays["item_ids"]),
-            knn=ItemKNN(similarity=sim, params=ItemKNNParams(**meta["knn_params"])),
-            lightfm=LightFMEmbeddings.from_arrays(arrays, meta["lightfm_params"]),
-            lightfm_weight=float(meta["lightfm_weight"]),
-            trained_at=str(meta.get("trained_at", "")),
-            fit_seconds=float(meta.get("fit_seconds", 0.0)),
-        )
+    def _grouped(
+        self, tenant: str, category: str
+    ) -> tuple[ShadeTable, NDArray[np.int64], list[str]]:
+        """The category's shades with a product index per shade (cached per table object)."""
+        table = self.catalog.all_shades(category, tenant=tenant)
+        hit = self._groups.get(id(table))
+        if hit is not None and hit[0] is table:
+            return hit
+        product_ids, group = np.unique(np.asarray(table.product_ids, dtype=object),
+                                       return_inverse=True)  # fmt: skip
+        entry = (table, group.astype(np.int64), [str(p) for p in product_ids])
+        with self._lock:
+            if len(self._groups) > 256:
+                self._groups.clear()
+            self._groups[id(table)] = entry
+        return entry
 
-    @classmethod
-    def load_latest(cls, models_root: Path | str) -> Recommender:
-        root = Path(models_root)
-        latest = root / LATEST_FILE
-        if not latest.is_file():
-            raise FileNotFoundError(f"{latest} not found: no model saved under {root} yet")
-        return cls.load(root / latest.read_text().strip())
+    # -- presentation ------------------------------------------------------------------------
+    def _reason(
+        self,
+        tenant: str,
+        c: _Candidate,
+        behaviour: TenantBehaviour | None,
+        history: Sequence[StoredEvent],
+    ) -> str:
+        strongest = int(np.argmax(c.parts))
+        if strongest == 0 and behaviour is not None and c.parts[0] > 0:
+            source = _most_similar(behaviour, history, c.product_id)
+            if source is not None:
+                product = self._product(tenant, source.product_id)
+                return f"like the {product.brand} {product.name} you {_VERBS[source.type]}"
+        if strongest == 2 and c.parts[2] > 0:
+            return "popular with shoppers here"
+        if c.category in BASE_CATEGORIES or c.parts[1] > 0:
+            return c.skin_reason
+        return "popular pick"
+
+    def _product(self, tenant: str, product_id: str) -> ProductPayload:
+        key = (tenant, product_id)
+        with self._lock:
+            hit = self._products.get(key)
+            if hit is not None:
+                self._products.move_to_end(key)
+                return hit
+        product = self.catalog.get_product(tenant, product_id)
+        with self._lock:
+            self._products[key] = product
+            if len(self._products) > _PRODUCT_CACHE_SIZE:
+                self._products.popitem(last=False)
+        return product
 
 
-def train_on_indices(
-    histories: Sequence[IntArray],
-    item_ids: Sequence[str],
-    item_attributes: Sequence[IntArray] | None = None,
-    n_attributes: int = 0,
-    config: RecommenderConfig | None = None,
-) -> Recommender:
-    """Train from histories of item indices (0..len(item_ids)-1, oldest first)."""
-    config = config or RecommenderConfig()
-    begin = time.perf_counter()
-    n_items = len(item_ids)
-    lightfm_params = config.lightfm
-    if item_attributes is None and lightfm_params.item_attribute_weight > 0:
-        lightfm_params = LightFMParams(**{**asdict(lightfm_params), "item_attribute_weight": 0.0})
-    knn = fit_item_knn(histories, n_items, config.knn)
-    lightfm = fit_lightfm(histories, n_items, item_attributes, n_attributes, lightfm_params)
-    return Recommender(
-        item_ids=tuple(item_ids),
-        knn=knn,
-        lightfm=lightfm,
-        lightfm_weight=config.lightfm_weight,
-        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        fit_seconds=time.perf_counter() - begin,
-    )
+def _diverse(ranked: list[_Candidate], k: int, cap: int) -> list[_Candidate]:
+    """The best k with at most `cap` per category (a whole-face answer, not ten foundations);
+    the cap relaxes if the categories asked for cannot fill k otherwise."""
+    picked: list[_Candidate] = []
+    per_category: dict[str, int] = {}
+    for c in ranked:
+        if per_category.get(c.category, 0) < cap:
+            picked.append(c)
+            per_category[c.category] = per_category.get(c.category, 0) + 1
+            if len(picked) == k:
+                return picked
+    chosen = set(map(id, picked))
+    picked += [c for c in ranked if id(c) not in chosen][: k - len(picked)]
+    picked.sort(key=lambda c: (-c.score, c.product_id))
+    return picked
 
 
-def train(
-    histories: Sequence[Sequence[str]],
-    item_attributes: Mapping[str, Iterable[Hashable]] | None = None,
-    config: RecommenderConfig | None = None,
-) -> Recommender:
-    """Train from raw data: one history per user (item ids, oldest first) and optionally each
-    item's attributes (brand, category, shade family, ... any hashable labels).
+def _normalised(scores: NDArray[np.float32]) -> NDArray[np.float32]:
+    top = float(scores.max()) if scores.size else 0.0
+    return scores / top if top > 0 else scores
 
-    Items that appear only in `item_attributes` are included too: with no purchases they are
-    scored from their attributes alone (cold start).
-    """
-    index: dict[str, int] = {}
-    for h in histories:
-        for item in h:
-            index.setdefault(str(item), len(index))
-    for item in item_attributes or {}:
-        index.setdefault(str(item), len(index))
-    if not index:
-        raise ValueError("no items in histories or item_attributes: nothing to train on")
-    seqs = [np.array([index[str(i)] for i in h], dtype=np.int64) for h in histories]
-    attrs: list[IntArray] | None = None
-    n_attrs = 0
-    if item_attributes:
-        labels: dict[Hashable, int] = {}
-        attrs = [np.zeros(0, dtype=np.int64)] * len(index)
-        for item, item_labels in item_attributes.items():
-            attrs[index[str(item)]] = np.array(
-                sorted({labels.setdefault(a, len(labels)) for a in item_labels}), dtype=np.int64
-            )
-        n_attrs = len(labels)
-    return train_on_indices(seqs, list(index), attrs, n_attrs, config)
+
+def _most_similar(
+    behaviour: TenantBehaviour, history: Sequence[StoredEvent], product_id: str
+) -> StoredEvent | None:
+    """The history event whose product gives `product_id` its highest similarity."""
+    j = behaviour.index.get(product_id)
+    if j is None:
+        return None
+    best, best_sim = None, 0.0
+    sim = behaviour.knn.similarity
+    for event in history:
+        i = behaviour.index.get(event.product_id)
+        if i is None or i == j:
+            continue
+        value = float(sim[i, j])
+        if value > best_sim:
+            best, best_sim = event, value
+    return best
