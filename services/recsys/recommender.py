@@ -220,17 +220,10 @@ def _normalised(scores: NDArray[np.float32]) -> NDArray[np.float32]:
 def _most_similar(
     behaviour: TenantBehaviour, history: Sequence[StoredEvent], product_id: str
 ) -> StoredEvent | None:
-    """The history event whose product gives `product_id` its highest similarity."""
-    j = behaviour.index.get(product_id)
-    if j is None:
-        return None
+    """The history event whose product points most strongly at `product_id`."""
     best, best_sim = None, 0.0
-    sim = behaviour.knn.similarity
     for event in history:
-        i = behaviour.index.get(event.product_id)
-        if i is None or i == j:
-            continue
-        value = float(sim[i, j])
+        value = behaviour.similarity(event.product_id, product_id)
         if value > best_sim:
             best, best_sim = event, value
     return best

@@ -29,6 +29,7 @@ from services.common.settings import Settings
 from services.common.task_runner import run_interactive
 from services.recsys.behaviour_model import train_behaviour
 from services.recsys.event_store import EventStore
+from services.recsys.item_features import catalog_item_features
 from services.recsys.model_registry import ModelRegistry
 from services.recsys.recommender import Recommender
 from services.recsys.skin_affinity import SkinProfile
@@ -80,7 +81,10 @@ class RecsysWorker:
     def train(self, reason: str) -> str:
         version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         begin = time.perf_counter()
-        model = train_behaviour(version, self.events.all_events())
+        events = self.events.all_events()
+        tenants = {tenant for tenant, _ in events}
+        features = {t: catalog_item_features(self.catalog, t) for t in tenants}
+        model = train_behaviour(version, events, features)
         self.models.publish(model)
         TRAINED_EVENTS.set(model.events_seen)
         log.info("trained recommender %s (%s) on %d events in %.2f s", version, reason,
