@@ -28,9 +28,14 @@ COPY deploy/triton/ deploy/triton/
 # to ONNX in models/ (TensorFlow lives in .venv-convert, which stays in this stage; with no
 # ../shared/data in the build context it verifies on a synthetic image and says so).
 # scripts/triton_repo.sh copies the ONNX files into the Triton model repository.
+# LightFM has no wheels on PyPI: `make install` builds one from its sdist (build/lightfm/dist),
+# which the runtime installs beside ours (the recsys worker trains with it).
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/*
 RUN make proto models \
  && bash scripts/triton_repo.sh \
- && .venv/bin/python -m pip wheel --no-deps --wheel-dir /wheels .
+ && .venv/bin/python -m pip wheel --no-deps --wheel-dir /wheels . \
+ && cp build/lightfm/dist/lightfm-*.whl /wheels/
 
 # --- runtime -----------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
@@ -50,7 +55,11 @@ RUN apt-get update \
 COPY --from=build /wheels/ /tmp/wheels/
 # Equivalent of `pip install .` from the wheel built above (dependencies come from PyPI, pinned
 # in pyproject.toml).
-RUN pip install /tmp/wheels/*.whl && rm -rf /tmp/wheels
+# LightFM --no-deps: it asks for scikit-learn and requests, which it only uses in helpers we
+# do not call.
+RUN pip install /tmp/wheels/tryon-*.whl \
+ && pip install --no-deps /tmp/wheels/lightfm-*.whl \
+ && rm -rf /tmp/wheels
 WORKDIR /app
 # Read-only for the service user: owned by root, world-readable.
 COPY --from=build /src/models/ /app/models/

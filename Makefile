@@ -12,7 +12,7 @@ PROTOS := $(wildcard protos/tryon/v1/*.proto)
 STAMP_INSTALL := $(VENV)/.installed
 STAMP_PROTO := tryon/v1/.generated
 
-.PHONY: help install lightfm proto models triton reference up down demo test bench lint clean
+.PHONY: help install lightfm proto models catalog triton reference up down demo test bench lint clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
