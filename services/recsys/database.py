@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine
+from sqlalchemy import MetaData, create_engine
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 
-__all__ = ["make_engine"]
+__all__ = ["create_tables", "make_engine"]
 
 
 def make_engine(database_url: str) -> Engine:
@@ -20,3 +21,12 @@ def make_engine(database_url: str) -> Engine:
         # Several worker processes share the file: wait for a writer rather than fail.
         return create_engine(url, connect_args={"timeout": 10})
     return create_engine(url, pool_pre_ping=True)
+
+
+def create_tables(metadata: MetaData, engine: Engine) -> None:
+    """CREATE TABLE IF missing, safe when several worker processes start at once: the loser
+    of the race sees "already exists", and a second look finds the tables there."""
+    try:
+        metadata.create_all(engine)
+    except (OperationalError, ProgrammingError, IntegrityError):
+        metadata.create_all(engine)

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from services.common.errors import ErrorCode, TryonError
 from services.common.payloads import EventPayload
-from services.recsys.database import make_engine
+from services.recsys.database import create_tables, make_engine
 
 __all__ = ["EventStore", "StoredEvent", "EVENT_WEIGHTS"]
 
@@ -85,7 +85,7 @@ class EventStore:
         try:
             if not self._ready:
                 with self._lock:
-                    metadata.create_all(self._engine)
+                    create_tables(metadata, self._engine)
                     self._ready = True
             yield
         except (OperationalError, InterfaceError) as e:

@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.recsys.behaviour_model import BehaviourModel
-from services.recsys.database import make_engine
+from services.recsys.database import create_tables, make_engine
 
 __all__ = ["ModelRegistry", "EMPTY_VERSION"]
 
@@ -73,7 +73,7 @@ class ModelRegistry:
 
     def _ensure_schema(self) -> None:
         if not self._ready:
-            metadata.create_all(self._engine)
+            create_tables(metadata, self._engine)
             self._ready = True
 
     # -- training side -----------------------------------------------------------------------

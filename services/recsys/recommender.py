@@ -55,6 +55,9 @@ class Recommender:
         self.events = events
         self.models = models
         self._groups: dict[int, tuple[ShadeTable, NDArray[np.int64], list[str]]] = {}
+        self._rows: dict[
+            tuple[int, int], tuple[TenantBehaviour, ShadeTable, NDArray[np.int64]]
+        ] = {}
         self._products: OrderedDict[tuple[str, str], ProductPayload] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -77,7 +80,7 @@ class Recommender:
         candidates: list[_Candidate] = []
         for category in categories or ALL_CATEGORIES:
             candidates.extend(
-                self._score_category(tenant, category, skin, behaviour, cf, weights, bought)
+                self._score_category(tenant, category, skin, behaviour, cf, weights, bought, k)
             )
         candidates.sort(key=lambda c: (-c.score, c.product_id))
         top = _diverse(candidates, k, cap=k if categories else max(2, -(-k // 3)))
@@ -103,6 +106,7 @@ class Recommender:
         cf: NDArray[np.float32] | None,
         weights: tuple[float, float, float],
         bought: set[str],
+        limit: int,
     ) -> list[_Candidate]:
         table, group, product_ids = self._grouped(tenant, category)
         if not len(table):
@@ -115,7 +119,7 @@ class Recommender:
         behaviour_part = np.zeros(n)
         popularity = np.zeros(n)
         if behaviour is not None:
-            idx = np.array([behaviour.index.get(p, -1) for p in product_ids])
+            idx = self._model_rows(behaviour, table, product_ids)
             known = idx >= 0
             popularity[known] = behaviour.popularity[idx[known]]
             if cf is not None:
@@ -123,25 +127,46 @@ class Recommender:
         w_cf, w_skin, w_pop = weights
         if category in BASE_CATEGORIES and skin.lab is not None and w_cf == 0:
             w_skin, w_pop = 1.0, 0.0  # a new shopper's base product is a pure shade match
+        parts = np.stack([w_cf * behaviour_part[group[first]], w_skin * skin_score[first],
+                          w_pop * popularity[group[first]]], axis=1)  # fmt: skip
+        total = parts.sum(axis=1)
+        # Only the best `limit` of this category can be shown: build just those.
+        order = np.argsort(-total, kind="stable")
         candidates = []
-        for row in first:
-            g = int(group[row])
-            pid = product_ids[g]
+        for j in order:
+            pid = product_ids[int(group[first[j]])]
             if pid in bought:
                 continue
-            parts = (w_cf * behaviour_part[g], w_skin * skin_score[row], w_pop * popularity[g])
+            row = int(first[j])
             candidates.append(
                 _Candidate(
                     category,
                     pid,
                     table.shade_ids[row],
-                    float(sum(parts)),
-                    parts,
-                    reasons[row],
+                    float(total[j]),
+                    tuple(float(x) for x in parts[j]),
+                    reasons(row),
                     float(delta_e[row]),
                 )  # fmt: skip
             )
+            if len(candidates) == limit:
+                break
         return candidates
+
+    def _model_rows(
+        self, behaviour: TenantBehaviour, table: ShadeTable, product_ids: list[str]
+    ) -> NDArray[np.int64]:
+        """Each product's row in the behaviour model (-1: unknown), cached per model + table."""
+        key = (id(behaviour), id(table))
+        hit = self._rows.get(key)
+        if hit is not None and hit[0] is behaviour and hit[1] is table:
+            return hit[2]
+        rows = np.array([behaviour.index.get(p, -1) for p in product_ids], dtype=np.int64)
+        with self._lock:
+            if len(self._rows) > 256:
+                self._rows.clear()
+            self._rows[key] = (behaviour, table, rows)
+        return rows
 
     def _grouped(
         self, tenant: str, category: str

@@ -9,6 +9,7 @@ both; deeper skin carries deeper, richer shades. Each score is in [0, 1] with a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,23 +62,27 @@ def _hue_closeness(hue: NDArray[np.float64], centre: float) -> NDArray[np.float6
     return np.exp(-0.5 * (diff / _HUE_WIDTH) ** 2)
 
 
+Reasons = Callable[[int], str]
+
+
 def affinity(
     skin: SkinProfile, category: str, shade_labs: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64], list[str]]:
-    """(score in [0, 1], ΔE00 to the skin target (0 where not a base product), reason) for
-    each shade (N, 3) of one category."""
+) -> tuple[NDArray[np.float64], NDArray[np.float64], Reasons]:
+    """(score in [0, 1], ΔE00 to the skin target (0 where not a base product), the reason
+    for shade i) for each shade (N, 3) of one category. Reasons are made on demand: a
+    foundation catalog has thousands of shades and only a handful are shown."""
     n = len(shade_labs)
     zeros = np.zeros(n)
     if not skin.known or n == 0:
-        return np.full(n, _NO_SKIN_SCORE), zeros, ["popular pick"] * n
+        return np.full(n, _NO_SKIN_SCORE), zeros, lambda i: "popular pick"
     if category in BASE_CATEGORIES and skin.lab is not None:
         target = np.asarray(skin.lab) + np.asarray(_BASE_TARGET_OFFSET[category])
         de = ciede2000(target, shade_labs)
         score = 1.0 / (1.0 + (de / _BASE_DELTA_E_HALF) ** 2)
         reason = _BASE_REASON[category]
-        return score, de, [f"{reason} (ΔE {d:.1f})" for d in de]
+        return score, de, lambda i: f"{reason} (ΔE {de[i]:.1f})"
     if category in BASE_CATEGORIES:  # a skin of unknown colour: nothing to match
-        return np.full(n, _NO_SKIN_SCORE), zeros, ["popular pick"] * n
+        return np.full(n, _NO_SKIN_SCORE), zeros, lambda i: "popular pick"
 
     hue = _hue_deg(shade_labs)
     chroma = np.hypot(shade_labs[:, 1], shade_labs[:, 2])
@@ -103,8 +108,8 @@ def affinity(
             else "flatters medium skin"
         )  # fmt: skip
     score = 0.65 * harmony + 0.35 * depth
-    reasons = [
-        words if h >= d or not depth_words else depth_words
-        for h, d in zip(harmony, depth, strict=True)
-    ]
-    return score, zeros, reasons
+    return (
+        score,
+        zeros,
+        lambda i: words if harmony[i] >= depth[i] or not depth_words else depth_words,
+    )

@@ -35,9 +35,9 @@ def catalog(channel) -> cpb_grpc.CatalogServiceStub:  # type: ignore[no-untyped-
     return cpb_grpc.CatalogServiceStub(channel)
 
 
-def products(catalog, category: int, n: int) -> list[types_pb2.Product]:  # type: ignore[no-untyped-def]
-    page = catalog.ListProducts(cpb.ListProductsRequest(category=category, page_size=n),
-                                metadata=auth(), timeout=10)  # fmt: skip
+def products(catalog, category: int, n: int, tenant: str = "alpha") -> list[types_pb2.Product]:  # type: ignore[no-untyped-def]
+    request = cpb.ListProductsRequest(category=category, page_size=n)
+    page = catalog.ListProducts(request, metadata=auth(tenant), timeout=10)
     assert len(page.products) == n
     return list(page.products)
 
@@ -65,7 +65,8 @@ def error(fn) -> grpc.RpcError:  # type: ignore[no-untyped-def]
 
 
 def test_record_event_is_idempotent_and_checked(tryon_stub, catalog) -> None:  # type: ignore[no-untyped-def]
-    lipstick = products(catalog, types_pb2.PRODUCT_CATEGORY_LIPSTICK, 1)[0]
+    # A public product (both tenants see it; alpha's own products are alpha's alone).
+    lipstick = products(catalog, types_pb2.PRODUCT_CATEGORY_LIPSTICK, 1, tenant="beta")[0]
     request = event("shopper-1", pb.EVENT_TYPE_ADD_TO_CART, lipstick.product_id, time.time())
     assert record(tryon_stub, request) is True
     assert record(tryon_stub, request) is False  # the retry of a lost reply lands once

@@ -243,6 +243,8 @@ def test_unimplemented_rpcs_say_so(channel) -> None:  # type: ignore[no-untyped-
 
     stub = privacy_service_pb2_grpc.PrivacyServiceStub(channel)
     with pytest.raises(grpc.RpcError) as err:
-        stub.DeleteUserData(privacy_service_pb2.DeleteUserDataRequest(), metadata=auth(), timeout=10)
+        stub.DeleteUserData(
+            privacy_service_pb2.DeleteUserDataRequest(), metadata=auth(), timeout=10
+        )
     assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
     assert "DeleteUserData" in err.value.details()
