@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from services.common.color import MONK_SKIN_TONES_HEX, MONK_SKIN_TONES_LAB
 from services.recsys.blend_recommender import BlendRecommender, train_on_indices
 from services.recsys.evaluation import evaluate, format_report
 from services.recsys.interactions import load_amazon_beauty
@@ -130,10 +131,33 @@ def bench_shade_match(shared_data: Path) -> None:
     )
 
 
+def bench_shade_fairness(shared_data: Path) -> None:
+    """Does the catalogue serve every skin tone? For each Monk Skin Tone reference colour: the
+    nearest shade's ΔE00, the 5th nearest, how many shades (and brands) lie within ΔE00 3."""
+    shades = read_pudding_shades(shared_data)
+    index = ShadeIndex.from_hex([(sid, hx) for sid, hx, _ in shades], [b for *_, b in shades])
+    brands = np.array([b for *_, b in shades], dtype=object)
+    print("\nShade-match fairness per Monk bucket (reference tone as the skin; whole catalogue)")
+    print(
+        f"  {'Monk':>4s} {'tone':8s} {'best ΔE':>8s} {'5th ΔE':>7s} {'<= 2':>6s} {'<= 3':>6s} "
+        f"{'brands <= 3':>11s}"
+    )
+    tones = zip(MONK_SKIN_TONES_HEX, MONK_SKIN_TONES_LAB, strict=True)
+    for bucket, (hexcode, lab) in enumerate(tones, 1):
+        de = index.delta_e(lab)
+        fifth = np.partition(de, 4)[4]
+        near = de <= 3.0
+        print(
+            f"  {bucket:4d} {hexcode:8s} {de.min():8.2f} {fifth:7.2f} {(de <= 2.0).sum():6d} "
+            f"{near.sum():6d} {len(set(brands[near])):11d}"
+        )
+
+
 def main() -> None:
     shared = shared_data_dir()
     print("\nFoundation shade matching (CIEDE2000, exact, whole catalogue)")
     bench_shade_match(shared)
+    bench_shade_fairness(shared)
     bench_serving(shared)
     bench_evaluation(shared)
 
