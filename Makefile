@@ -12,7 +12,7 @@ PROTOS := $(wildcard protos/tryon/v1/*.proto)
 STAMP_INSTALL := $(VENV)/.installed
 STAMP_PROTO := tryon/v1/.generated
 
-.PHONY: help install lightfm proto models catalog triton reference up down demo test bench lint clean
+.PHONY: help install lightfm proto models catalog retrain triton reference up down demo test bench lint clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -51,6 +51,10 @@ up: install models catalog  ## start Redis (if none answers) + gateway + one wor
 
 down:  ## stop what `make up` started
 	$(PY) -m scripts.stack down
+
+retrain: install  ## retrain the recommender now (the running stack's recsys worker picks it up)
+	$(VENV)/bin/celery -A services.common.celery_app call recsys.train \
+		--kwargs '{"payload": {"reason": "on demand"}}'
 
 demo: up  ## a real portrait through Reconstruct: mesh PNG + JSON in out/
 	$(PY) -m scripts.demo
