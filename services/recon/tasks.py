@@ -16,6 +16,7 @@ from services.common.payloads import FaceGeometryResult, ReconstructReply, Recon
 from services.common.redis_keys import face_key, image_key
 from services.common.settings import Settings
 from services.common.task_runner import run_interactive
+from services.common.worker_state import PerProcess
 from services.recon.face_landmarker import FaceLandmarker
 from services.recon.metrics import CACHE_LOOKUPS, FACES_FOUND, TimedRuntime
 from services.recon.reconstruction import reconstruct_faces
@@ -80,15 +81,12 @@ def _trim(geometry: FaceGeometryResult, max_faces: int) -> FaceGeometryResult:
     return geometry.model_copy(update={"faces": geometry.faces[:max_faces]})
 
 
-_worker: ReconWorker | None = None
+_worker = PerProcess(ReconWorker.load)
 
 
 def worker() -> ReconWorker:
-    """The process's ReconWorker, loaded at worker_process_init (or on first use in a solo pool)."""
-    global _worker
-    if _worker is None:
-        _worker = ReconWorker.load()
-    return _worker
+    """The process's ReconWorker, loaded at worker_process_init (or on first use)."""
+    return _worker.get()
 
 
 @app.task(name=RECONSTRUCT_TASK)

@@ -27,6 +27,7 @@ from services.common.payloads import (
 )
 from services.common.settings import Settings
 from services.common.task_runner import run_interactive
+from services.common.worker_state import PerProcess
 from services.recsys.behaviour_model import train_behaviour
 from services.recsys.event_store import EventStore
 from services.recsys.item_features import catalog_item_features
@@ -92,15 +93,12 @@ class RecsysWorker:
         return version
 
 
-_worker: RecsysWorker | None = None
+_worker = PerProcess(RecsysWorker.load)
 
 
 def worker() -> RecsysWorker:
     """The process's RecsysWorker, loaded at worker_process_init (or on first use)."""
-    global _worker
-    if _worker is None:
-        _worker = RecsysWorker.load()
-    return _worker
+    return _worker.get()
 
 
 @app.task(name=RECORD_EVENT_TASK)

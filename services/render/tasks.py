@@ -45,6 +45,7 @@ from services.common.redis_keys import face_id_for, image_key, render_output_key
 from services.common.settings import Settings
 from services.common.task_client import call_task
 from services.common.task_runner import run_interactive
+from services.common.worker_state import PerProcess
 from services.render.catalog import CatalogStore, default_database_url
 from services.render.makeup_renderer import MakeupRenderer
 from services.render.rerender_jobs import (
@@ -250,15 +251,12 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:120] or "_"
 
 
-_worker: RenderWorker | None = None
+_worker = PerProcess(RenderWorker.load)
 
 
 def worker() -> RenderWorker:
     """The process's RenderWorker, loaded at worker_process_init (or on first use)."""
-    global _worker
-    if _worker is None:
-        _worker = RenderWorker.load()
-    return _worker
+    return _worker.get()
 
 
 def _interactive(name: str, payload: dict, task_type, reply_type, handler_name: str) -> dict:  # type: ignore[no-untyped-def]

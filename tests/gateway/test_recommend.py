@@ -3,6 +3,7 @@ the catalog database, with real products, a real selfie and real retraining."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -20,6 +21,7 @@ from services.common.celery_app import TRAIN_TASK, create_app
 from services.common.color import ciede2000, hex_to_lab
 from services.recsys.event_store import EventStore
 from tests.conftest import TEST_DATA, auth
+from tests.gateway.test_reconstruct import run_cli
 from tests.gateway.test_worker_failures import pool_children
 from tryon.v1 import catalog_service_pb2 as cpb
 from tryon.v1 import catalog_service_pb2_grpc as cpb_grpc
@@ -235,3 +237,17 @@ def test_no_event_lost_when_the_worker_dies(
     print(f"\n{failures} calls failed during the crash and were retried")
     assert len(stored) == len(requests)
     assert Path(f"/proc/{stack.pid('recsys')}").exists(), "the worker itself survived"
+
+
+def test_cli_shade_match_and_recommend(stack: Stack) -> None:
+    doc = json.loads(run_cli(stack, "shade-match", str(OBAMA), "-k", "3", "--json"))
+    deltas = [r["delta_e"] for r in doc["recommendations"]]
+    assert len(deltas) == 3 and deltas == sorted(deltas)
+    assert all(r["product"]["category"] == "PRODUCT_CATEGORY_FOUNDATION"
+               for r in doc["recommendations"])  # fmt: skip
+    text = run_cli(stack, "recommend", "--image", str(OBAMA), "--category", "lipstick", "-k", "2")
+    lines = [line for line in text.splitlines() if line.lstrip()[:3] in ("1. ", "2. ")]
+    assert len(lines) == 2, text
+    assert "undertone" in text or "skin" in text, text
+    text = run_cli(stack, "recommend", "--user", "nobody-yet", "-k", "2")
+    assert "model " in text

@@ -194,47 +194,20 @@ def test_metrics_and_health(tryon_stub, channel, stack: Stack) -> None:  # type:
     assert status == health_pb2.HealthCheckResponse.SERVING
 
 
+def run_cli(stack: Stack, *args: str) -> str:
+    base = [sys.executable, "-m", "tryon.cli", "--addr", stack.grpc_addr, "--api-key",
+            API_KEYS["alpha"]]  # fmt: skip
+    return subprocess.run([*base, *args], capture_output=True, text=True, timeout=60,
+                          check=True).stdout  # fmt: skip
+
+
 def test_cli_json(stack: Stack) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tryon.cli",
-            "--addr",
-            stack.grpc_addr,
-            "--api-key",
-            API_KEYS["alpha"],
-            "reconstruct",
-            str(OBAMA),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    doc = json.loads(result.stdout)
+    doc = json.loads(run_cli(stack, "reconstruct", str(OBAMA), "--json"))
     assert len(doc["faces"]) == 1
     face = doc["faces"][0]
     assert len(face["landmarks"]) == 478 and all(len(p) == 3 for p in face["landmarks"])
     assert set(face) == {"landmarks", "pose", "box", "confidence", "skin_tone"}
-    summary = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tryon.cli",
-            "--addr",
-            stack.grpc_addr,
-            "--api-key",
-            API_KEYS["alpha"],
-            "reconstruct",
-            str(OBAMA),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
+    summary = run_cli(stack, "reconstruct", str(OBAMA))
     assert "1 face(s)" in summary and "Monk" in summary
 
 
