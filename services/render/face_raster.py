@@ -149,16 +149,17 @@ def _signed_area(tri: np.ndarray) -> np.ndarray:
     return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=True)
 def _rasterize(
     tri_xy: np.ndarray, tri_z: np.ndarray, tri_uv: np.ndarray, height: int, width: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Z-buffered barycentric rasterization of triangles (n, 3, 2) in box pixels (pixel
-    centres at integer coordinates) into per-pixel texel coordinates; OUTSIDE where none."""
+    centres at integer coordinates) into per-pixel texel coordinates; OUTSIDE where none.
+    The barycentric weights are affine in x, so each row steps them by a constant."""
     map_x = np.full((height, width), OUTSIDE, np.float32)
     map_y = np.full((height, width), OUTSIDE, np.float32)
-    depth = np.full((height, width), np.inf)
-    eps = 1e-7
+    depth = np.full((height, width), np.inf, np.float32)
+    eps = -1e-6
     for t in range(tri_xy.shape[0]):
         x0, y0 = tri_xy[t, 0, 0], tri_xy[t, 0, 1]
         x1, y1 = tri_xy[t, 1, 0], tri_xy[t, 1, 1]
@@ -171,20 +172,25 @@ def _rasterize(
         xmax = min(int(np.floor(max(x0, x1, x2))), width - 1)
         ymin = max(int(np.ceil(min(y0, y1, y2))), 0)
         ymax = min(int(np.floor(max(y0, y1, y2))), height - 1)
+        # w0 = a0 x + b0 y + c0 (likewise w1); w2 = 1 - w0 - w1.
+        a0, b0 = (y1 - y2) * inv, (x2 - x1) * inv
+        c0 = (x1 * y2 - x2 * y1) * inv
+        a1, b1 = (y2 - y0) * inv, (x0 - x2) * inv
+        c1 = (x2 * y0 - x0 * y2) * inv
+        z0, z1, z2 = tri_z[t, 0], tri_z[t, 1], tri_z[t, 2]
+        u0, u1, u2 = tri_uv[t, 0, 0], tri_uv[t, 1, 0], tri_uv[t, 2, 0]
+        v0, v1, v2 = tri_uv[t, 0, 1], tri_uv[t, 1, 1], tri_uv[t, 2, 1]
         for py in range(ymin, ymax + 1):
+            w0 = a0 * xmin + b0 * py + c0
+            w1 = a1 * xmin + b1 * py + c1
             for px in range(xmin, xmax + 1):
-                w0 = ((x1 - px) * (y2 - py) - (x2 - px) * (y1 - py)) * inv
-                w1 = ((x2 - px) * (y0 - py) - (x0 - px) * (y2 - py)) * inv
                 w2 = 1.0 - w0 - w1
-                if w0 < -eps or w1 < -eps or w2 < -eps:
-                    continue
-                d = w0 * tri_z[t, 0] + w1 * tri_z[t, 1] + w2 * tri_z[t, 2]
-                if d < depth[py, px]:
-                    depth[py, px] = d
-                    map_x[py, px] = (
-                        w0 * tri_uv[t, 0, 0] + w1 * tri_uv[t, 1, 0] + w2 * tri_uv[t, 2, 0]
-                    )
-                    map_y[py, px] = (
-                        w0 * tri_uv[t, 0, 1] + w1 * tri_uv[t, 1, 1] + w2 * tri_uv[t, 2, 1]
-                    )
+                if w0 >= eps and w1 >= eps and w2 >= eps:
+                    d = w0 * z0 + w1 * z1 + w2 * z2
+                    if d < depth[py, px]:
+                        depth[py, px] = d
+                        map_x[py, px] = w0 * u0 + w1 * u1 + w2 * u2
+                        map_y[py, px] = w0 * v0 + w1 * v1 + w2 * v2
+                w0 += a0
+                w1 += a1
     return map_x, map_y
