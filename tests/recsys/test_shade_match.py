@@ -4,7 +4,6 @@ textbook implementation, exact nearest shades over the real Pudding catalogue.""
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -160,21 +159,3 @@ def test_inputs_are_validated_with_a_fix_in_the_message() -> None:
         index.nearest("#c68642", max_per_group=1)
     with pytest.raises(ValueError, match="k must be"):
         index.nearest("#c68642", k=0)
-
-
-def test_nearest_over_the_whole_catalogue_is_fast(catalogue) -> None:
-    """Budget 5 ms per query; asserted only at 5x that, so a busy CI machine does not fail it
-    but an accidental per-shade Python loop (~100x slower) does. Figures printed."""
-    index, _ = catalogue
-    rng = np.random.default_rng(2)
-    queries = rng.uniform([30, 5, 10], [85, 20, 30], (200, 3))
-    index.nearest(queries[0])
-    times = []
-    for q in queries:
-        t0 = time.perf_counter()
-        index.nearest(q, k=5)
-        times.append(time.perf_counter() - t0)
-    median_ms = float(np.median(times)) * 1e3
-    print(f"\nshade match over {len(index)} shades: median {median_ms:.2f} ms, "
-          f"p99 {np.percentile(times, 99) * 1e3:.2f} ms")  # fmt: skip
-    assert median_ms < 25.0
