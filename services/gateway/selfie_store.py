@@ -12,7 +12,8 @@ from services.common.redis_keys import face_id_for, image_key
 @dataclass(frozen=True)
 class StoredSelfie:
     face_id: str
-    # False when the same tenant already sent the same image: it keeps its original expiry.
+    # False when the same tenant already sent the same image (an earlier request may still
+    # use it, so a failure of this one must not delete it).
     created: bool
     expires_in_s: int
 
@@ -25,10 +26,12 @@ class SelfieStore:
     async def put(self, tenant: str, data: bytes) -> StoredSelfie:
         face_id = face_id_for(tenant, data)
         key = image_key(tenant, face_id)
-        created, ttl = await (
-            self._redis.pipeline(transaction=True).set(key, data, ex=self._ttl_s, nx=True).ttl(key)
-        ).execute()
-        return StoredSelfie(face_id, bool(created), int(ttl))
+        # Sent again: the shopper is still here, so the clock restarts (never beyond the TTL).
+        pipe = self._redis.pipeline(transaction=True)
+        created, _ = (
+            await pipe.set(key, data, ex=self._ttl_s, nx=True).expire(key, self._ttl_s).execute()
+        )
+        return StoredSelfie(face_id, bool(created), self._ttl_s)
 
     async def discard(self, tenant: str, face_id: str) -> None:
         await self._redis.delete(image_key(tenant, face_id))
