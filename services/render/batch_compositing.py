@@ -9,6 +9,8 @@ within an 8-bit level or so (tests/render/test_batch_compositing.py).
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
 
@@ -28,6 +30,10 @@ def default_device() -> torch.device:
 class ShadeBatchPainter:
     def __init__(self, device: torch.device | None = None) -> None:
         self.device = device or default_device()
+        if self.device.type == "cpu":
+            # One worker process per core is the deployment unit: a batch worker spreading
+            # torch threads over every core would take CPU from interactive try-ons.
+            torch.set_num_threads(int(os.environ.get("TRYON_INFERENCE_THREADS", "1")))
         self._encode = torch.from_numpy(LINEAR_TO_SRGB8.astype(np.uint8)).to(self.device)
 
     def _tensor(self, array: np.ndarray | None) -> torch.Tensor | None:
