@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, get_args
+from typing import Protocol, get_args
 
 from services.common.color import parse_hex
+from services.common.payloads import Category, EyeshadowZone, Finish
 
 __all__ = [
     "CATEGORIES",
@@ -28,12 +29,8 @@ __all__ = [
     "strength",
 ]
 
-Category = Literal[
-    "lipstick", "lip_liner", "blush", "bronzer", "contour", "highlighter", "foundation",
-    "concealer", "eyeshadow", "eyeliner", "mascara", "brow",
-]  # fmt: skip
-Finish = Literal["matte", "satin", "gloss", "shimmer", "metallic"]
-Zone = Literal["lid", "crease", "outer_corner"]
+# The category, finish and zone vocabularies are the task payloads' (one definition).
+Zone = EyeshadowZone
 
 CATEGORIES: tuple[str, ...] = get_args(Category)
 FINISHES: tuple[str, ...] = get_args(Finish)
