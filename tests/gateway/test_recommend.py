@@ -19,12 +19,13 @@ from scripts.stack import Stack
 from services.common.celery_app import TRAIN_TASK, create_app
 from services.common.color import ciede2000, hex_to_lab
 from services.recsys.event_store import EventStore
-from tests.conftest import TEST_DATA, auth
+from tests.conftest import API_KEYS, TEST_DATA, auth, free_port
 from tests.gateway.test_reconstruct import run_cli
 from tests.gateway.test_worker_failures import pool_children
 from tryon.v1 import catalog_service_pb2 as cpb
 from tryon.v1 import catalog_service_pb2_grpc as cpb_grpc
 from tryon.v1 import tryon_service_pb2 as pb
+from tryon.v1 import tryon_service_pb2_grpc as pb_grpc
 from tryon.v1 import types_pb2
 
 OBAMA = TEST_DATA / "obama.jpg"
@@ -252,3 +253,48 @@ def test_cli_shade_match_and_recommend(stack: Stack) -> None:
     assert "undertone" in text or "skin" in text, text
     text = run_cli(stack, "recommend", "--user", "nobody-yet", "-k", "2")
     assert "model " in text
+
+
+def test_no_event_lost_when_redis_restarts(tmp_path: Path, database_url: str) -> None:
+    """A stack of its own on a private Redis (the machine's is shared): Redis is killed and
+    restarted empty in the middle of a stream of events. Calls that fail are retried with the
+    same event_id; every event ends up stored exactly once, and the stack recovers by itself."""
+    keys = tmp_path / "keys.txt"
+    keys.write_text(f"alpha:{API_KEYS['alpha']}\n")
+    stack = Stack(
+        var_dir=tmp_path, redis_url=f"redis://127.0.0.1:{free_port()}/0",
+        grpc_addr=f"127.0.0.1:{free_port()}", gateway_metrics_port=free_port(),
+        worker_metrics_ports={"recsys": free_port()}, services=("recsys",),
+        api_keys_file=keys, extra_env={"DATABASE_URL": database_url},
+    )  # fmt: skip
+    stack.up(timeout_s=120)  # nothing answers on that port: it starts a private redis-server
+    user = f"redis-crash-{uuid.uuid4().hex[:8]}"
+    try:
+        with grpc.insecure_channel(stack.grpc_addr) as channel:
+            stub = pb_grpc.TryOnServiceStub(channel)
+            requests = [event(user, pb.EVENT_TYPE_TRY_ON, "rouge-dior", time.time() + i)
+                        for i in range(30)]  # fmt: skip
+            failures = 0
+            for i, request in enumerate(requests):
+                if i == 10:
+                    os.kill(stack.pid("redis"), signal.SIGKILL)
+                    time.sleep(0.5)
+                    stack.ensure_redis()  # back, empty: the queues and replies are gone
+                for _attempt in range(60):
+                    try:
+                        stub.RecordEvent(request, metadata=auth(), timeout=5)
+                        break
+                    except grpc.RpcError:
+                        failures += 1
+                        time.sleep(0.5)
+                else:
+                    raise AssertionError("events could not be recorded after Redis came back")
+    finally:
+        stack.down()
+    store = EventStore(database_url)
+    try:
+        stored = store.history("alpha", user)
+    finally:
+        store.dispose()
+    print(f"\n{failures} calls failed while Redis restarted and were retried")
+    assert len(stored) == len(requests)
