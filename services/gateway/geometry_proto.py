@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.common.payloads import FaceGeometryResult, FaceResult, SkinToneResult
 from tryon.v1 import types_pb2
 
-_UNDERTONES = {
+UNDERTONE_ENUMS = {
     "cool": types_pb2.UNDERTONE_COOL,
     "neutral": types_pb2.UNDERTONE_NEUTRAL,
     "warm": types_pb2.UNDERTONE_WARM,
@@ -20,7 +20,7 @@ def skin_tone_proto(tone: SkinToneResult) -> types_pb2.SkinTone:
         hex=tone.hex,
         ita_degrees=tone.ita_degrees,
         monk_bucket=tone.monk_bucket,
-        undertone=_UNDERTONES[tone.undertone],
+        undertone=UNDERTONE_ENUMS[tone.undertone],
         confidence=tone.confidence,
     )
 

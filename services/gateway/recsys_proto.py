@@ -13,10 +13,10 @@ from services.common.payloads import (
     RecommendationPayload,
     SkinAttributesPayload,
 )
+from services.gateway.geometry_proto import UNDERTONE_ENUMS
 from services.gateway.product_proto import category_name, product_proto
 from services.gateway.rpc import RpcError
 from tryon.v1 import tryon_service_pb2 as pb
-from tryon.v1 import types_pb2
 
 MAX_K = 100
 MAX_ID_LENGTH = 128
@@ -26,11 +26,7 @@ EVENT_TYPES = {
     pb.EVENT_TYPE_PURCHASE: "purchase",
     pb.EVENT_TYPE_RATING: "rating",
 }
-UNDERTONES = {
-    types_pb2.UNDERTONE_COOL: "cool",
-    types_pb2.UNDERTONE_NEUTRAL: "neutral",
-    types_pb2.UNDERTONE_WARM: "warm",
-}
+UNDERTONES = {value: name for name, value in UNDERTONE_ENUMS.items()}
 
 
 def _invalid(message: str) -> RpcError:

@@ -40,7 +40,7 @@ class TenantBehaviour:
 
     @property
     def index(self) -> Mapping[str, int]:
-        return self.model._index
+        return self.model.index
 
     def scores(self, history: Sequence[StoredEvent]) -> NDArray[np.float32]:
         """Blend score of every model item for this history (zeros without a history)."""
@@ -88,9 +88,10 @@ def train_behaviour(
             continue
         model = train(histories, item_attributes.get(tenant, {}))
         popularity = np.zeros(model.n_items)
+        index = model.index
         for evs in users.values():
             for e in evs:
-                i = model._index.get(e.product_id)
+                i = index.get(e.product_id)
                 if i is not None:
                     popularity[i] += e.weight
         top = popularity.max()

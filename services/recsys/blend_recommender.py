@@ -27,6 +27,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import scipy.sparse as sp
@@ -88,6 +89,11 @@ class BlendRecommender:
     @property
     def n_items(self) -> int:
         return len(self.item_ids)
+
+    @property
+    def index(self) -> Mapping[str, int]:
+        """Item id -> row (read-only view)."""
+        return MappingProxyType(self._index)
 
     # --- scoring on item indices (evaluation, batch jobs) ------------------------------------
 

@@ -22,7 +22,6 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
-    func,
     select,
 )
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
@@ -126,11 +125,6 @@ class EventStore:
             query = query.where(events.c.tenant == tenant)
         with self._db(), self._engine.connect() as conn:
             return [(r[0], StoredEvent(*r[1:])) for r in conn.execute(query)]
-
-    def count(self, tenant: str) -> int:
-        with self._db(), self._engine.connect() as conn:
-            query = select(func.count()).select_from(events).where(events.c.tenant == tenant)
-            return int(conn.execute(query).scalar_one())
 
 
 _FIELDS = (

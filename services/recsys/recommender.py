@@ -161,7 +161,8 @@ class Recommender:
         hit = self._rows.get(key)
         if hit is not None and hit[0] is behaviour and hit[1] is table:
             return hit[2]
-        rows = np.array([behaviour.index.get(p, -1) for p in product_ids], dtype=np.int64)
+        index = behaviour.index
+        rows = np.array([index.get(p, -1) for p in product_ids], dtype=np.int64)
         with self._lock:
             if len(self._rows) > 256:
                 self._rows.clear()

@@ -17,7 +17,7 @@ import numpy as np
 
 from services.render.linear_light import luminance
 
-__all__ = ["BlendPlan", "apply_plan", "apply_product", "plan_product", "skin_guard"]
+__all__ = ["BlendPlan", "apply_plan", "plan_product", "skin_guard"]
 
 _EPS = np.float32(1e-4)
 # Finish -> (exponent on the shading ratio, specular gain). Matte's exponent < 1 flattens the
@@ -152,20 +152,3 @@ def apply_plan(lin: np.ndarray, plan: BlendPlan, colour: np.ndarray) -> None:
         target += plan.base
     np.clip(target, 0.0, 1.0, out=target)
     lin[...] = cv2.blendLinear(target, lin, plan.alpha, 1.0 - plan.alpha)
-
-
-def apply_product(
-    lin: np.ndarray,
-    alpha: np.ndarray,
-    category: str,
-    colour: np.ndarray,
-    finish: str,
-    coverage: float,
-    sparkle: np.ndarray | None,
-    face_width: float,
-) -> np.ndarray:
-    """Paints one product into `lin` (h, w, 3) where `alpha` (h, w) > 0; returns the alpha
-    actually used (after guards), for the caller's record of touched pixels."""
-    plan = plan_product(lin, alpha, category, finish, coverage, sparkle, face_width)
-    apply_plan(lin, plan, colour)
-    return plan.alpha
