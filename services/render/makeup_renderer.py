@@ -35,6 +35,7 @@ from tryon.face_mesh import LEFT_EYE_LOOP, LIPS_INNER_LOOP, RIGHT_EYE_LOOP
 # also cut by the polygons themselves (teeth and eyeballs stay bare).
 _OPENINGS = (LIPS_INNER_LOOP, LEFT_EYE_LOOP, RIGHT_EYE_LOOP)
 _WARM_UP_LOOK = Application("lipstick", "#a03040")
+_GLITTERING = frozenset({"shimmer", "metallic"})  # finishes that add the UV sparkle texture
 
 __all__ = ["MakeupRenderer"]
 
@@ -102,14 +103,10 @@ class MakeupRenderer:
             coverage = float(app.coverage) if app.category in COVERAGE_CATEGORIES else 0.0
             groups[(self._key(app), app.category, app.finish, coverage)].append(i)
         for (key, category, finish, coverage), members in groups.items():
-            sub = raster.sub_box(self.textures.triangles[key])
-            if sub.empty:
+            covered = self._coverage(raster, openings, key, finish)
+            if covered is None:
                 continue
-            rows, cols = sub.within(box)
-            alpha = raster.sample(self.textures.masks[key], sub) * openings[rows, cols]
-            sparkle = None
-            if finish in ("shimmer", "metallic"):
-                sparkle = raster.sample(self.textures.masks["sparkle"], sub)
+            rows, cols, alpha, sparkle = covered
             region = lin[rows, cols]
             plan = plan_product(region, alpha, category, finish, coverage, sparkle,
                                 raster.face_width)  # fmt: skip
@@ -130,16 +127,31 @@ class MakeupRenderer:
         needed = self.textures.triangles[key]
         raster = rasterize_face(landmarks, self.mesh, needed, shape[:2])
         if raster is not None:
-            sub = raster.sub_box(needed)
-            if not sub.empty:
-                rows, cols = sub.within(raster.box)
-                openings = self._openings(landmarks, raster)[rows, cols]
-                mask[sub.slices] = raster.sample(self.textures.masks[key], sub) * openings
+            covered = self._coverage(raster, self._openings(landmarks, raster), key)
+            if covered is not None:
+                rows, cols, alpha, _ = covered
+                mask[raster.box.slices][rows, cols] = alpha
         return mask
 
     # -- internals ---------------------------------------------------------------------------
     def _key(self, app: ApplicationLike) -> str:
         return self.textures.key_for(app.category, app.zone)
+
+    def _coverage(
+        self, raster: FaceRaster, openings: np.ndarray, key: str, finish: str = ""
+    ) -> tuple[slice, slice, np.ndarray, np.ndarray | None] | None:
+        """A product's coverage over its own box (rows, cols inside the raster's box), the
+        mouth and eye openings cut out, and its sparkle for glittering finishes; None when
+        none of its triangles is visible."""
+        sub = raster.sub_box(self.textures.triangles[key])
+        if sub.empty:
+            return None
+        rows, cols = sub.within(raster.box)
+        alpha = raster.sample(self.textures.masks[key], sub) * openings[rows, cols]
+        sparkle = None
+        if finish in _GLITTERING:
+            sparkle = raster.sample(self.textures.masks["sparkle"], sub)
+        return rows, cols, alpha, sparkle
 
     def _raster(
         self, shape: tuple[int, ...], landmarks: np.ndarray, look: Sequence[ApplicationLike]
@@ -167,17 +179,11 @@ class MakeupRenderer:
         original = out[box.slices]
         lin = srgb8_to_linear(original)
         for app in look:
-            key = self._key(app)
-            sub = raster.sub_box(self.textures.triangles[key])
-            if sub.empty:
+            covered = self._coverage(raster, openings, self._key(app), app.finish)
+            if covered is None:
                 continue
-            alpha = raster.sample(self.textures.masks[key], sub)
-            rows, cols = sub.within(box)
-            alpha *= openings[rows, cols]
+            rows, cols, alpha, sparkle = covered
             alpha *= np.float32(strength(app))
-            sparkle = None
-            if app.finish in ("shimmer", "metallic"):
-                sparkle = raster.sample(self.textures.masks["sparkle"], sub)
             region = lin[rows, cols]  # a view: painted in place
             plan = plan_product(region, alpha, app.category, app.finish, float(app.coverage),
                                 sparkle, raster.face_width)  # fmt: skip
