@@ -59,6 +59,15 @@ def recommend(stub, tenant: str = "alpha", **kw) -> pb.RecommendResponse:  # typ
     return stub.Recommend(pb.RecommendRequest(**kw), metadata=auth(tenant), timeout=30)
 
 
+def stored_history(database_url: str, user: str) -> list:  # type: ignore[type-arg]
+    """What the event database holds for alpha's `user`, read directly."""
+    store = EventStore(database_url)
+    try:
+        return store.history("alpha", user)
+    finally:
+        store.dispose()
+
+
 def error(fn) -> grpc.RpcError:  # type: ignore[no-untyped-def]
     with pytest.raises(grpc.RpcError) as err:
         fn()
@@ -186,13 +195,9 @@ def test_try_on_with_a_user_records_try_on_events(tryon_stub, catalog, database_
                             types_pb2.Application(product_id=lipstick.product_id)])),
         metadata=auth(), timeout=60,
     )  # fmt: skip
-    store = EventStore(database_url)
-    try:
-        deadline = time.monotonic() + 20
-        while not (history := store.history("alpha", user)) and time.monotonic() < deadline:
-            time.sleep(0.2)
-    finally:
-        store.dispose()
+    deadline = time.monotonic() + 20
+    while not (history := stored_history(database_url, user)) and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert [(e.type, e.product_id) for e in history] == [("try_on", lipstick.product_id)]
 
 
@@ -231,11 +236,7 @@ def test_no_event_lost_when_the_worker_dies(
     while child in pool_children(parent) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert child not in pool_children(parent), "the killed child was not replaced"
-    store = EventStore(database_url)
-    try:
-        stored = store.history("alpha", user)
-    finally:
-        store.dispose()
+    stored = stored_history(database_url, user)
     print(f"\n{failures} of {len(requests)} calls failed during the crash and were retried")
     assert len(stored) == len(requests)
     assert Path(f"/proc/{parent}").exists(), "the worker itself survived"
@@ -291,10 +292,6 @@ def test_no_event_lost_when_redis_restarts(tmp_path: Path, database_url: str) ->
                     raise AssertionError("events could not be recorded after Redis came back")
     finally:
         stack.down()
-    store = EventStore(database_url)
-    try:
-        stored = store.history("alpha", user)
-    finally:
-        store.dispose()
+    stored = stored_history(database_url, user)
     print(f"\n{failures} calls failed while Redis restarted and were retried")
     assert len(stored) == len(requests)

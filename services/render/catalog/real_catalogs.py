@@ -123,11 +123,17 @@ def _foundation(brand: str, name: str, product_id: str, shades: list[dict[str, A
     }
 
 
-def pudding_foundations(csv_path: Path) -> list[dict[str, Any]]:
+def _rows_by_product(csv_path: Path) -> dict[tuple[str, str], list[dict[str, str]]]:
+    """The CSV's rows grouped by (brand, product), in file order."""
     groups: dict[tuple[str, str], list[dict[str, str]]] = {}
     with csv_path.open(encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
             groups.setdefault((row["brand"].strip(), row["product"].strip()), []).append(row)
+    return groups
+
+
+def pudding_foundations(csv_path: Path) -> list[dict[str, Any]]:
+    groups = _rows_by_product(csv_path)
     out = []
     for (brand, product), rows in groups.items():
         taken: set[str] = set()
@@ -142,10 +148,7 @@ def pudding_foundations(csv_path: Path) -> list[dict[str, Any]]:
 
 
 def pudding_makeup_shades(csv_path: Path, taken_product_ids: set[str]) -> list[dict[str, Any]]:
-    groups: dict[tuple[str, str], list[dict[str, str]]] = {}
-    with csv_path.open(encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            groups.setdefault((row["brand"].strip(), row["product"].strip()), []).append(row)
+    groups = _rows_by_product(csv_path)
     out = []
     for (brand, product), rows in groups.items():
         shade_list = [
