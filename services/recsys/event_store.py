@@ -26,9 +26,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
+from services.common.database import create_tables, make_engine
 from services.common.errors import ErrorCode, TryonError
 from services.common.payloads import EventPayload
-from services.recsys.database import create_tables, make_engine
 
 __all__ = ["EventStore", "StoredEvent", "EVENT_WEIGHTS"]
 

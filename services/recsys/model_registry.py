@@ -34,8 +34,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from services.common.database import create_tables, make_engine
 from services.recsys.behaviour_model import BehaviourModel
-from services.recsys.database import create_tables, make_engine
 
 __all__ = ["ModelRegistry", "EMPTY_VERSION"]
 

@@ -22,30 +22,26 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import numpy as np
 from sqlalchemy import (
-    Engine,
     and_,
-    create_engine,
     delete,
-    event,
     exists,
     func,
     insert,
     or_,
     select,
 )
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
-from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.common.color import hex_to_lab
+from services.common.database import make_engine, normalise_url
 from services.common.errors import ErrorCode, TryonError
 from services.common.payloads import (
     ApplicationPayload,
@@ -137,38 +133,6 @@ def default_database_url() -> str:
     return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
-def _normalise_url(database_url: str) -> URL:
-    url = make_url(database_url)
-    # A bare postgresql:// would pick psycopg2, which we do not ship.
-    if url.drivername in ("postgresql", "postgres"):
-        url = url.set(drivername="postgresql+psycopg")
-    return url
-
-
-def _make_engine(url: URL) -> Engine:
-    if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    database = url.database or ""
-    if database in ("", ":memory:"):
-        # One shared connection, or every pooled connection would see its own empty database.
-        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
-    else:
-        if not database.startswith("file:"):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
-
-    @event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-        cur = dbapi_connection.cursor()
-        cur.execute("PRAGMA foreign_keys=ON")
-        # Readers (render workers) never block on the seed or an upsert, writers queue.
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=10000")
-        cur.close()
-
-    return engine
-
-
 def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -201,8 +165,8 @@ class CatalogStore:
         cache_ttl_s: float = CACHE_TTL_S,
         cache_size: int = _CACHE_SIZE,
     ) -> None:
-        self._url = _normalise_url(database_url or default_database_url())
-        self._engine = _make_engine(self._url)
+        self._url = normalise_url(database_url or default_database_url())
+        self._engine = make_engine(self._url)
         self._schema_ready = False
         self._schema_lock = threading.Lock()
         self._products_cache: TtlLruCache[tuple[str, str], _CachedProduct] = TtlLruCache(
