@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import (
     BigInteger,
     Column,
+    Engine,
     Index,
     MetaData,
     PrimaryKeyConstraint,
@@ -71,8 +72,9 @@ class StoredEvent:
 
 
 class EventStore:
-    def __init__(self, database_url: str) -> None:
-        self._engine = make_engine(database_url)
+    def __init__(self, database: str | Engine) -> None:
+        """A URL, or the engine the worker already holds for this database."""
+        self._engine = database if isinstance(database, Engine) else make_engine(database)
         self._ready = False
         self._lock = threading.Lock()
 

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     Column,
     DateTime,
+    Engine,
     Integer,
     LargeBinary,
     MetaData,
@@ -61,8 +62,9 @@ current = Table(
 
 
 class ModelRegistry:
-    def __init__(self, database_url: str) -> None:
-        self._engine = make_engine(database_url)
+    def __init__(self, database: str | Engine) -> None:
+        """A URL, or the engine the worker already holds for this database."""
+        self._engine = database if isinstance(database, Engine) else make_engine(database)
         self._model = BehaviourModel(version=EMPTY_VERSION)
         self._checked = float("-inf")
         self._lock = threading.Lock()

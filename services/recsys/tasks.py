@@ -17,6 +17,7 @@ from services.common.celery_app import (
     TRAIN_TASK,
     app,
 )
+from services.common.database import make_engine
 from services.common.payloads import (
     RecommendReply,
     RecommendTask,
@@ -58,9 +59,10 @@ class RecsysWorker:
     @classmethod
     def load(cls) -> RecsysWorker:
         settings = Settings.from_env()
-        events = EventStore(default_database_url())
+        engine = make_engine(default_database_url())  # one pool for events and models
+        events = EventStore(engine)
         catalog = CatalogStore(default_database_url())
-        models = ModelRegistry(default_database_url())
+        models = ModelRegistry(engine)
         return cls(settings, redis.Redis.from_url(settings.redis_url), events, catalog, models,
                    Recommender(catalog, events, models))  # fmt: skip
 
