@@ -20,6 +20,7 @@ WORKDIR /src
 COPY pyproject.toml Makefile ./
 COPY protos/ protos/
 COPY tryon/ tryon/
+COPY face_topology/ face_topology/
 COPY services/ services/
 COPY scripts/ scripts/
 COPY deploy/triton/ deploy/triton/

@@ -12,7 +12,7 @@ PROTOS := $(wildcard protos/tryon/v1/*.proto)
 STAMP_INSTALL := $(VENV)/.installed
 STAMP_PROTO := tryon/v1/.generated
 
-.PHONY: help install lightfm proto models catalog retrain triton reference up down demo test bench lint clean
+.PHONY: help install lightfm proto models catalog retrain triton reference up down demo test bench lint clean browser
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -59,14 +59,17 @@ retrain: install  ## retrain the recommender now (the running stack's recsys wor
 demo: up  ## a real portrait through Reconstruct: mesh PNG + JSON in out/
 	$(PY) -m scripts.demo
 
-test: install models triton reference  ## the whole suite against real Redis, Celery, gRPC and Triton
+test: install models triton reference browser  ## the whole suite against real Redis, Celery, gRPC and Triton
 	$(PY) -m pytest -q
+
+browser:  ## headless Chromium from Debian's packages (tests/tryon: the MP4 plays in a browser)
+	command -v chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
 bench: install models triton reference  ## benchmarks: figures and ratios, never asserted
 	$(PY) -m bench
 
 lint: install  ## ruff + Kubernetes manifests validation
-	$(VENV)/bin/ruff check services tryon tests scripts bench
+	$(VENV)/bin/ruff check face_topology services tryon tests scripts bench
 	bash scripts/validate_k8s.sh
 
 clean: down

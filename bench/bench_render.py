@@ -37,15 +37,15 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench.images import PORTRAIT, selfie  # noqa: E402
-from services.render.look import Application  # noqa: E402
+from services.render.look import AppliedProduct  # noqa: E402
 from services.render.makeup_renderer import MakeupRenderer  # noqa: E402
 
-LIPSTICK = Application("lipstick", "#a8323e", finish="satin")
+LIPSTICK = AppliedProduct.paint("lipstick", "#a8323e", finish="satin")
 FULL_LOOK = (  # paint order; real-looking shades, the shimmer exercises the sparkle texture
-    Application("foundation", "#c08a6c", finish="matte", coverage=0.6),
-    Application("blush", "#d46a78", finish="satin", opacity=0.5),
-    Application("eyeshadow", "#7a5040", finish="shimmer", opacity=0.7, zone="lid"),
-    Application("eyeliner", "#1c1818", finish="matte"),
+    AppliedProduct.paint("foundation", "#c08a6c", finish="matte", coverage=0.6),
+    AppliedProduct.paint("blush", "#d46a78", finish="satin", opacity=0.5),
+    AppliedProduct.paint("eyeshadow", "#7a5040", finish="shimmer", opacity=0.7, zone="lid"),
+    AppliedProduct.paint("eyeliner", "#1c1818", finish="matte"),
     LIPSTICK,
 )
 # The goals of the makeup-engine issue, at 640x480 on the selfie face, one core.

@@ -24,6 +24,8 @@ import grpc
 import redis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.common.worker_state import LOADED_MARK
+
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 
@@ -35,7 +37,13 @@ WORKERS = {
     # Catalog re-renders: its own process, at low CPU priority, so a batch never slows
     # interactive try-ons (in Kubernetes: its own Deployment with small CPU requests).
     "render-batch": ("services.render.worker", "batch", 9104),
+    # Live video frames (StreamTryOn): their own process, so a frame never waits behind a
+    # photo try-on or a catalog re-render.
+    "render-stream": ("services.render.worker", "stream", 9105),
 }
+# Streams keep one frame in flight each: two pool children serve two streams at once, and a
+# killed child's streams go on in the other while it is replaced.
+MIN_CONCURRENCY = {"render-stream": 2}
 LOW_PRIORITY = {"render-batch": 10}
 
 
@@ -55,7 +63,7 @@ class Stack:
     worker_metrics_ports: dict[str, int] = field(
         default_factory=lambda: {name: port for name, (_, _, port) in WORKERS.items()}
     )
-    services: Sequence[str] = ("recon", "render", "recsys", "render-batch")
+    services: Sequence[str] = ("recon", "render", "recsys", "render-batch", "render-stream")
     api_keys_file: Path | None = None
     worker_concurrency: int = 1
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -158,7 +166,7 @@ class Stack:
             "-Q",
             queues,
             "--concurrency",
-            str(self.worker_concurrency),
+            str(self.concurrency(service)),
             "--loglevel",
             "INFO",
             "-n",
@@ -224,13 +232,18 @@ class Stack:
         except grpc.RpcError:
             return False
 
+    def concurrency(self, service: str) -> int:
+        return max(self.worker_concurrency, MIN_CONCURRENCY.get(service, 1))
+
     def worker_ready(self, service: str) -> bool:
-        """A worker is ready once its pool child has loaded the models and logged so."""
+        """A worker is ready once Celery consumes and every pool child has loaded its models
+        and logged so."""
         log = self.log_dir / f"{service}.log"
         return (
             log.exists()
             and f"{service}@" in (text := log.read_text(errors="replace"))
             and (" ready." in text)
+            and text.count(LOADED_MARK) >= self.concurrency(service)
         )
 
     def wait_ready(self, timeout_s: float) -> None:

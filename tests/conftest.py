@@ -25,6 +25,9 @@ TEST_DATA = ROOT / "tests" / "data"
 # Selfies live this long in the test stack, so "nothing left after the TTL" is checkable.
 TEST_IMAGE_TTL_S = 4
 TEST_MAX_IMAGE_BYTES = 4 * 1024 * 1024
+# Short enough for the idle-stream test; streams per tenant low enough to reach the limit.
+TEST_STREAM_IDLE_TIMEOUT_S = 3
+TEST_MAX_STREAMS = 3
 API_KEYS = {"alpha": "alpha-key-0123456789abcdef", "beta": "beta-key-0123456789abcdef"}
 
 
@@ -107,9 +110,10 @@ def stack(
         grpc_addr=f"127.0.0.1:{free_port()}",
         gateway_metrics_port=free_port(),
         worker_metrics_ports={
-            name: free_port() for name in ("recon", "render", "render-batch", "recsys")
+            name: free_port()
+            for name in ("recon", "render", "render-batch", "render-stream", "recsys")
         },
-        services=("recon", "render", "render-batch", "recsys"),
+        services=("recon", "render", "render-batch", "render-stream", "recsys"),
         api_keys_file=keys_file,
         extra_env={
             "TRYON_IMAGE_TTL_SECONDS": str(TEST_IMAGE_TTL_S),
@@ -117,12 +121,14 @@ def stack(
             "TRYON_LOG_LEVEL": "DEBUG",
             "DATABASE_URL": database_url,
             "TRYON_RENDER_OUTPUT_DIR": str(var_dir / "renders"),
+            "TRYON_STREAM_IDLE_TIMEOUT_S": str(TEST_STREAM_IDLE_TIMEOUT_S),
+            "TRYON_MAX_STREAMS_PER_TENANT": str(TEST_MAX_STREAMS),
         },
     )
     st.ensure_redis()
     redis.Redis.from_url(redis_url).flushdb()
-    st.up(timeout_s=180)
     try:
+        st.up(timeout_s=180)
         yield st
     finally:
         st.down()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from tryon import face_mesh
+from face_topology import mesh as face_mesh
 
 _MESH_BGR = (192, 192, 192)
 _CONTOUR_BGR = (48, 255, 48)

@@ -19,11 +19,15 @@ RECON_QUEUE = "recon"
 RENDER_QUEUE = "render"
 RECSYS_QUEUE = "recsys"
 BATCH_QUEUE = "batch"
-QUEUES = (RECON_QUEUE, RENDER_QUEUE, RECSYS_QUEUE, BATCH_QUEUE)
+# Live video frames: their own queue and worker, so a frame never waits behind a photo or a
+# catalog re-render.
+STREAM_QUEUE = "stream"
+QUEUES = (RECON_QUEUE, RENDER_QUEUE, RECSYS_QUEUE, BATCH_QUEUE, STREAM_QUEUE)
 
 # Task names: the gateway sends by name and never imports a service's code.
 RECONSTRUCT_TASK = "recon.reconstruct"
 TRY_ON_TASK = "render.try_on"
+STREAM_FRAME_TASK = "stream.frame"
 LIST_PRODUCTS_TASK = "render.list_products"
 GET_PRODUCT_TASK = "render.get_product"
 UPSERT_PRODUCTS_TASK = "render.upsert_products"
@@ -60,6 +64,7 @@ def create_app() -> Celery:
             "render.*": {"queue": RENDER_QUEUE},
             "recsys.*": {"queue": RECSYS_QUEUE},
             "batch.*": {"queue": BATCH_QUEUE},
+            "stream.*": {"queue": STREAM_QUEUE},
         },
         broker_transport_options={
             "visibility_timeout": VISIBILITY_TIMEOUT_S,

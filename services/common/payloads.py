@@ -10,7 +10,7 @@ import base64
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.common.errors import ErrorCode, TryonError
 
@@ -107,21 +107,67 @@ class ProductPayload(_Payload):
     swatch_uri: str = ""
 
 
-class ApplicationPayload(_Payload):
-    product_id: str
-    shade_id: str = ""  # empty: the product's first shade
-    intensity: float = Field(default=1.0, gt=0.0, le=1.0)
-    zone: EyeshadowZone | None = None  # eyeshadow only; default lid
+class AppliedProduct(_Payload):
+    """One product shade on the face: the one type for an applied product, from the request to
+    the paint. A request names it (product, shade, intensity, zone); the catalog resolves it
+    (`resolved`: category, colour, finish, opacity, coverage) and the engine paints it. Pydantic
+    checks every field on construction, so nothing downstream validates it again."""
+
+    product_id: str = Field(default="", max_length=128)
+    shade_id: str = Field(default="", max_length=64)  # empty: the product's first shade
+    intensity: float = Field(default=1.0, gt=0.0, le=1.0)  # the shopper's slider
+    zone: EyeshadowZone | None = None  # eyeshadow only; the catalog defaults it to the lid
+    # Set by the catalog (or directly, for a shade not in any catalog); None until resolved.
+    category: Category | None = None
+    hex: str = Field(default="", pattern=r"^(#[0-9a-fA-F]{6})?$")
+    finish: Finish = "satin"
+    opacity: float = Field(default=0.85, ge=0.0, le=1.0)  # how much the shade hides the skin
+    coverage: float = Field(default=0.5, ge=0.0, le=1.0)  # foundation/concealer evenness
+
+    @model_validator(mode="after")
+    def _zone_is_for_eyeshadow(self) -> AppliedProduct:
+        if self.zone is not None and self.category is not None and self.category != "eyeshadow":
+            raise ValueError(
+                f"zone is for eyeshadow only, got zone {self.zone!r} on {self.category}"
+            )
+        return self
+
+    @classmethod
+    def paint(cls, category: Category, hex: str, **fields: object) -> AppliedProduct:
+        """A resolved shade given directly (tests, benchmarks, reference renders)."""
+        return cls(category=category, hex=hex, **fields)  # type: ignore[arg-type]
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.category is not None and bool(self.hex)
 
 
 class TryOnTask(TaskEnvelope):
+    """One piece of work per TryOn: render reads the selfie and recon's cached geometry by
+    face_id (or finds the faces itself when none is cached); nothing returns to the gateway
+    in between."""
+
     face_id: str
-    look: list[ApplicationPayload] = Field(min_length=1)
-    # From recon (cached); render never reconstructs.
-    geometry: FaceGeometryResult
+    look: list[AppliedProduct] = Field(min_length=1)
     face_index: int | None = None  # None: every face
     output_format: Literal["jpeg", "png", "webp"] = "jpeg"
     side_by_side: bool = False
+
+
+class StreamFrameTask(TaskEnvelope):
+    """One frame of a live stream (queue `stream`). The frame's pixels are a Redis key; the
+    tracking state between frames is another, owned by the stream."""
+
+    stream_id: str
+    frame_key: str
+    sequence: int
+    timestamp_us: int
+    # Raw RGB frames carry their size; encoded ones are sniffed.
+    raw_width: int = 0
+    raw_height: int = 0
+    look: list[AppliedProduct] = Field(default_factory=list)
+    max_faces: int = Field(ge=1)
+    output_format: Literal["jpeg", "png", "webp"] = "jpeg"
 
 
 class TaskFailure(_Payload):
@@ -147,6 +193,34 @@ class TryOnReply(TaskReply):
     # Tenant-scoped Redis key of the encoded result (short TTL): images never ride in replies.
     image_key: str = ""
     content_type: str = ""
+    geometry: FaceGeometryResult | None = None
+
+
+class StreamFaceResult(_Payload):
+    """A face of a stream frame: smoothed landmarks, pose, box (no skin tone)."""
+
+    landmarks_f32: str  # (478, 3) float32, frame pixels
+    pose_matrix_f32: str
+    pitch: float
+    yaw: float
+    roll: float
+    box: tuple[float, float, float, float]
+    confidence: float
+
+    def landmarks(self) -> np.ndarray:
+        return decode_f32(self.landmarks_f32, (NUM_LANDMARKS, 3))
+
+    def pose_matrix(self) -> np.ndarray:
+        return decode_f32(self.pose_matrix_f32, (4, 4))
+
+
+class StreamFrameReply(TaskReply):
+    image_key: str = ""
+    faces: list[StreamFaceResult] = Field(default_factory=list)
+    tracked: bool = False
+    # Milliseconds per stage inside the worker: decode, detect, landmarks, smooth, render,
+    # encode, worker.
+    timings_ms: dict[str, float] = Field(default_factory=dict)
 
 
 class ListProductsTask(TaskEnvelope):
@@ -203,20 +277,6 @@ class JobReply(TaskReply):
     job: JobPayload | None = None
 
 
-class RenderedShade(_Payload):
-    """One product shade to paint in a batch job, already resolved from the catalog."""
-
-    product_id: str
-    shade_id: str
-    category: Category
-    hex: str
-    finish: Finish
-    opacity: float
-    coverage: float
-    intensity: float = 1.0
-    zone: EyeshadowZone | None = None
-
-
 class RerenderChunkTask(_Payload):
     """A slice of a batch job: some shades on one reference face (batch queue, no reply)."""
 
@@ -228,7 +288,7 @@ class RerenderChunkTask(_Payload):
     reference_file: str = ""
     face_id: str = ""
     geometry: FaceGeometryResult
-    shades: list[RenderedShade] = Field(min_length=1)
+    shades: list[AppliedProduct] = Field(min_length=1)  # resolved
 
 
 # --- recsys ------------------------------------------------------------------------------------

@@ -48,3 +48,18 @@ def render_output_key(tenant: str, request_id: str) -> str:
 def job_key(tenant: str, job_id: str) -> str:
     """A batch job's state and progress (not biometric: outlives selfies)."""
     return f"tryon:job:{check_tenant(tenant)}:{job_id}"
+
+
+def stream_frame_key(tenant: str, request_id: str) -> str:
+    """One video frame of a stream, read (and deleted) by the worker that renders it."""
+    return f"tryon:t:{check_tenant(tenant)}:frame:{request_id}"
+
+
+def stream_state_key(tenant: str, stream_id: str) -> str:
+    """A stream's tracking state between frames (landmarks: biometric, short TTL)."""
+    return f"tryon:t:{check_tenant(tenant)}:stream:{stream_id}"
+
+
+def tenant_streams_key(tenant: str) -> str:
+    """The tenant's open streams (a sorted set scored by last activity), for its limit."""
+    return f"tryon:t:{check_tenant(tenant)}:streams"

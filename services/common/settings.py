@@ -35,6 +35,13 @@ class Settings:
     max_faces: int
     # Default for a request that does not say (ReconstructRequest.max_faces = 0).
     default_max_faces: int
+    # Live streams: a stream with no message for this long is ended; a frame not rendered
+    # within this long is given up (its worker died: the stream moves on); open streams per
+    # tenant; the largest frame (width x height).
+    stream_idle_timeout_s: int = 30
+    stream_frame_timeout_ms: int = 1000
+    max_streams_per_tenant: int = 8
+    max_stream_frame_pixels: int = 3840 * 2160
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -47,4 +54,10 @@ class Settings:
             max_image_pixels=_env_int("TRYON_MAX_IMAGE_PIXELS", 50_000_000, 10_000, 400_000_000),
             max_faces=max_faces,
             default_max_faces=min(max_faces, _env_int("TRYON_DEFAULT_MAX_FACES", 5, 1, 20)),
+            stream_idle_timeout_s=_env_int("TRYON_STREAM_IDLE_TIMEOUT_S", 30, 1, 3600),
+            stream_frame_timeout_ms=_env_int("TRYON_STREAM_FRAME_TIMEOUT_MS", 1000, 50, 60_000),
+            max_streams_per_tenant=_env_int("TRYON_MAX_STREAMS_PER_TENANT", 8, 1, 10_000),
+            max_stream_frame_pixels=_env_int(
+                "TRYON_MAX_STREAM_FRAME_PIXELS", 3840 * 2160, 10_000, 50_000_000
+            ),
         )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
+from collections.abc import AsyncIterator
 
 import grpc
 import redis.asyncio as aioredis
@@ -22,7 +24,7 @@ from services.common.celery_app import (
 from services.common.errors import InvalidImageError
 from services.common.image_codec import inspect_image
 from services.common.payloads import (
-    ApplicationPayload,
+    AppliedProduct,
     EventPayload,
     FaceGeometryResult,
     RecommendReply,
@@ -37,11 +39,12 @@ from services.common.payloads import (
 )
 from services.common.redis_keys import is_face_id
 from services.common.settings import Settings
-from services.gateway.auth import ApiKeyStore
+from services.gateway.auth import API_KEY_HEADER, ApiKeyStore
 from services.gateway.deadlines import remaining_time
 from services.gateway.dispatch import TaskDispatcher
 from services.gateway.geometry_proto import geometry_proto
 from services.gateway.look_proto import look_from_proto, output_format
+from services.gateway.metrics import LATENCY, REQUESTS
 from services.gateway.recsys_proto import (
     categories_from,
     check_id,
@@ -53,9 +56,12 @@ from services.gateway.recsys_proto import (
 )
 from services.gateway.rpc import RpcError, api_key_from, rpc
 from services.gateway.selfie_store import SelfieStore, StoredSelfie
+from services.gateway.stream_session import StreamSession
 from tryon.v1 import tryon_service_pb2 as pb
 from tryon.v1 import tryon_service_pb2_grpc as pb_grpc
 from tryon.v1 import types_pb2
+
+log = logging.getLogger(__name__)
 
 
 def check_image(image: types_pb2.Image, settings: Settings) -> None:
@@ -183,22 +189,13 @@ class TryOnServicer(pb_grpc.TryOnServiceServicer):
                 "set either image or face_id (from an earlier Reconstruct)",
             )
         try:
-            geometry = await self._geometry(tenant, face_id, self.settings.max_faces, timeout_s)
-            if not geometry.faces:
-                raise RpcError(
-                    grpc.StatusCode.FAILED_PRECONDITION,
-                    "no face found in the image: send a photo where the face is visible and lit",
-                )
-            if face_index >= len(geometry.faces):
-                raise RpcError(
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    f"face_index is {face_index} but the image has {len(geometry.faces)} face(s)",
-                )
+            # One piece of work: render reads the selfie and recon's cached geometry (or finds
+            # the faces itself), paints and encodes; the geometry never comes back here first.
             reply = await self._dispatcher.request(
                 TRY_ON_TASK, RENDER_QUEUE, TryOnTask, TryOnReply, tenant=tenant,
-                timeout_s=max(remaining_time(context), 0.001), face_id=face_id, look=look,
-                geometry=geometry, face_index=None if face_index < 0 else face_index,
-                output_format=fmt, side_by_side=request.side_by_side,
+                timeout_s=timeout_s, face_id=face_id, look=look,
+                face_index=None if face_index < 0 else face_index, output_format=fmt,
+                side_by_side=request.side_by_side,
             )  # fmt: skip
             data = await self._redis.getdel(reply.image_key)
             if data is None:
@@ -208,6 +205,8 @@ class TryOnServicer(pb_grpc.TryOnServiceServicer):
         except BaseException:
             await asyncio.shield(self._forget(tenant, stored))
             raise
+        assert reply.geometry is not None
+        geometry = reply.geometry
         if expires_in_s < 0:
             expires_in_s = await self._selfies.ttl(tenant, face_id)
         if user_id:
@@ -217,7 +216,7 @@ class TryOnServicer(pb_grpc.TryOnServiceServicer):
             geometry=geometry_proto(geometry, expires_in_s),
         )
 
-    def _record_try_ons(self, tenant: str, user_id: str, look: list[ApplicationPayload]) -> None:
+    def _record_try_ons(self, tenant: str, user_id: str, look: list[AppliedProduct]) -> None:
         """A TryOn with a user id is a try-on event per product (recorded by recsys; the
         shopper's image is never part of it)."""
         now_ms, batch = int(time.time() * 1000), uuid.uuid4().hex
@@ -287,8 +286,35 @@ class TryOnServicer(pb_grpc.TryOnServiceServicer):
         )  # fmt: skip
         return pb.RecordEventResponse(created=reply.created)
 
-    async def StreamTryOn(self, request_iterator, context):  # type: ignore[no-untyped-def]
-        # Streaming RPCs authenticate the same way before refusing.
-        if self.api_keys.tenant_for(api_key_from(context)) is None:
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or unknown API key")
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "StreamTryOn is not implemented yet")
+    async def StreamTryOn(
+        self,
+        request_iterator: AsyncIterator[pb.StreamTryOnRequest],
+        context: grpc.aio.ServicerContext,
+    ) -> AsyncIterator[pb.StreamTryOnResponse]:
+        """Live try-on (see stream_session): authenticated and timed like every RPC."""
+        begin, code = time.perf_counter(), grpc.StatusCode.OK
+        try:
+            tenant = self.api_keys.tenant_for(api_key_from(context))
+            if tenant is None:
+                raise RpcError(
+                    grpc.StatusCode.UNAUTHENTICATED,
+                    f"missing or unknown API key: send your key in metadata '{API_KEY_HEADER}'",
+                )
+            session = StreamSession(tenant, self.settings, self._dispatcher, self._redis)
+            async for reply in session.run(request_iterator):
+                yield reply
+        except RpcError as exc:
+            code = exc.code
+            await context.abort(exc.code, exc.message)
+        except asyncio.CancelledError:
+            code = grpc.StatusCode.CANCELLED  # the client left
+            raise
+        except Exception as exc:
+            if isinstance(exc, grpc.aio.AbortError):
+                raise
+            code = grpc.StatusCode.INTERNAL
+            log.exception("StreamTryOn failed")
+            await context.abort(code, "internal error; retry later")
+        finally:
+            REQUESTS.labels("StreamTryOn", code.name).inc()
+            LATENCY.labels("StreamTryOn", code.name).observe(time.perf_counter() - begin)

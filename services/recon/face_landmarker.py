@@ -19,13 +19,14 @@ inter-ocular distance per point; pose within 0.2 degrees.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from services.common.canonical_face_model import load_canonical_face_model
+from face_topology import load_canonical_face_model
 from services.recon.face_detector import (
     DEFAULT_MIN_DETECTION_CONFIDENCE,
     FaceDetection,
@@ -95,6 +96,35 @@ def roi_from_detection(detection: FaceDetection) -> FaceRoi:
     )
 
 
+# MediaPipe VIDEO mode (face_landmarks_detector_graph.cc, "face_rect_next_frame"): the next
+# frame's ROI is the box of this frame's landmarks, rotated by the line between the outer eye
+# corners, made square on its long side and scaled by 1.5.
+TRACK_ROTATION_START = 33
+TRACK_ROTATION_END = 263
+TRACK_ROI_SCALE = 1.5
+
+
+def roi_from_landmarks(landmarks: np.ndarray) -> FaceRoi:
+    """The ROI that tracks a face into the next frame (LandmarksToDetection ->
+    DetectionsToRects with rotation from landmarks 33 -> 263 -> RectTransformation square_long,
+    scale 1.5), in image pixels."""
+    x_min, y_min = landmarks[:, :2].min(axis=0)
+    x_max, y_max = landmarks[:, :2].max(axis=0)
+    start, end = landmarks[TRACK_ROTATION_START], landmarks[TRACK_ROTATION_END]
+    rotation = normalize_radians(
+        ROI_TARGET_ANGLE
+        - math.atan2(-(float(end[1]) - float(start[1])), float(end[0]) - float(start[0]))
+    )
+    side = max(float(x_max - x_min), float(y_max - y_min)) * TRACK_ROI_SCALE
+    return FaceRoi(
+        center_x=float(x_min + x_max) / 2,
+        center_y=float(y_min + y_max) / 2,
+        width=side,
+        height=side,
+        rotation=rotation,
+    )
+
+
 def crop_matrix(roi: FaceRoi, size: int = INPUT_SIZE) -> np.ndarray:
     """2x3 affine mapping crop pixels -> image pixels (use with WARP_INVERSE_MAP).
 
@@ -132,6 +162,11 @@ def project_landmarks(
     out[:, 1] = (sin * u + cos * v) * roi.height + roi.center_y
     out[:, 2] = raw[:, 2] * z_scale
     return out
+
+
+def _centre_inside(box: tuple[float, ...], other: tuple[float, ...]) -> bool:
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    return other[0] <= cx <= other[0] + other[2] and other[1] <= cy <= other[1] + other[3]
 
 
 def crop_faces(image: np.ndarray, rois: list[FaceRoi]) -> np.ndarray:
@@ -177,17 +212,23 @@ class FaceLandmarker:
     def detector(self) -> FaceDetector:
         return self._detector
 
-    def detect(self, image_rgb: np.ndarray, max_faces: int = 1) -> list[FaceLandmarks]:
-        """Faces in an RGB uint8 (H, W, 3) image, largest (detector box) first, <= max_faces."""
+    def detect(
+        self, image_rgb: np.ndarray, max_faces: int = 1, skip: Sequence[np.ndarray] = ()
+    ) -> list[FaceLandmarks]:
+        """Faces in an RGB uint8 (H, W, 3) image, largest (detector box) first, <= max_faces.
+        `skip`: landmarks of faces already tracked; detections centred inside one of them are
+        ignored (a tracker looking for faces that entered the frame)."""
         if image_rgb.ndim != 3 or image_rgb.shape[2] != 3 or image_rgb.dtype != np.uint8:
             raise ValueError(
                 f"expected RGB uint8 (H, W, 3), got {image_rgb.dtype} {image_rgb.shape}"
             )
         if max_faces < 1:
             raise ValueError("max_faces must be >= 1")
-        height, width = image_rgb.shape[:2]
         image, factor = self._working_image(image_rgb)
         detections = self._detector.detect(image)
+        if skip:
+            boxes = [landmarks_box(p / np.float32(factor)) for p in skip]
+            detections = [d for d in detections if not any(_centre_inside(d.box, b) for b in boxes)]
         if not detections:
             return []
         # MediaPipe keeps the top-scoring faces; for try-on the biggest faces matter more. The
@@ -195,10 +236,32 @@ class FaceLandmarker:
         # returns exactly the first face of a larger max_faces.
         detections.sort(key=lambda d: d.box[2] * d.box[3], reverse=True)
         rois = [roi_from_detection(d) for d in detections[:max_faces]]
+        return [f for f in self._faces(image_rgb, image, factor, rois) if f is not None]
+
+    def track(
+        self, image_rgb: np.ndarray, previous: Sequence[np.ndarray]
+    ) -> list[FaceLandmarks | None]:
+        """VIDEO mode: each face's landmarks in this frame, found from its landmarks in the
+        previous frame (no detector run); None where the face was lost. One landmark-model
+        call for all faces."""
+        if not previous:
+            return []
+        image, factor = self._working_image(image_rgb)
+        rois = [roi_from_landmarks(np.asarray(p) / np.float32(factor)) for p in previous]
+        return self._faces(image_rgb, image, factor, rois)
+
+    def pose(self, landmarks: np.ndarray, width: int, height: int) -> HeadPose:
+        return self._pose.estimate(landmarks, width, height)
+
+    def _faces(
+        self, image_rgb: np.ndarray, image: np.ndarray, factor: int, rois: list[FaceRoi]
+    ) -> list[FaceLandmarks | None]:
+        height, width = image_rgb.shape[:2]
         raw, presence = self._landmarks(image, rois)
-        faces = []
+        faces: list[FaceLandmarks | None] = []
         for roi, face_raw, score in zip(rois, raw, presence, strict=True):
             if score < self._min_presence:
+                faces.append(None)
                 continue
             points = project_landmarks(face_raw, roi, image.shape[1], image.shape[0])
             if factor != 1:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from services.common.canonical_face_model import NUM_VERTICES, CanonicalFaceModel
+from face_topology import NUM_VERTICES, CanonicalFaceModel
 
 VERTICAL_FOV_DEGREES = 63.0
 NEAR_CM = 1.0

@@ -30,13 +30,22 @@ class TimedRuntime:
     def __init__(self, inner: InferenceRuntime) -> None:
         self._inner = inner
         self._label = type(inner).__name__
+        # Seconds per model since the last `take_spent`: a stream reports them per frame.
+        self._spent: dict[str, float] = {}
 
     def infer(self, model: str, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         begin = time.perf_counter()
         try:
             return self._inner.infer(model, inputs)
         finally:
-            INFERENCE_SECONDS.labels(model, self._label).observe(time.perf_counter() - begin)
+            took = time.perf_counter() - begin
+            INFERENCE_SECONDS.labels(model, self._label).observe(took)
+            self._spent[model] = self._spent.get(model, 0.0) + took
+
+    def take_spent(self) -> dict[str, float]:
+        """Seconds spent per model since the previous call (and resets the count)."""
+        spent, self._spent = self._spent, {}
+        return spent
 
     def close(self) -> None:
         self._inner.close()

@@ -36,6 +36,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from face_topology import mesh as fm
 from services.common.color import (
     Undertone,
     ciede2000,
@@ -48,7 +49,6 @@ from services.common.color import (
     srgb_to_linear,
     undertone,
 )
-from tryon import face_mesh as fm
 
 __all__ = [
     "FOREHEAD_POLYGON",

@@ -16,7 +16,7 @@ import cv2
 import numba
 import numpy as np
 
-from services.common.canonical_face_model import NUM_VERTICES, CanonicalFaceModel
+from face_topology import NUM_VERTICES, CanonicalFaceModel
 
 __all__ = ["Box", "FaceRaster", "UvMesh", "rasterize_face"]
 

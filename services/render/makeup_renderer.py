@@ -15,26 +15,25 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from services.common.canonical_face_model import CanonicalFaceModel, load_canonical_face_model
+from face_topology import (
+    LEFT_EYE_LOOP,
+    LIPS_INNER_LOOP,
+    RIGHT_EYE_LOOP,
+    CanonicalFaceModel,
+    load_canonical_face_model,
+)
 from services.render.batch_compositing import ShadeBatchPainter
 from services.render.compositing import apply_plan, plan_product
 from services.render.face_raster import FaceRaster, UvMesh, rasterize_face
 from services.render.linear_light import hex_to_linear, linear_to_srgb8, srgb8_to_linear
-from services.render.look import (
-    COVERAGE_CATEGORIES,
-    Application,
-    ApplicationLike,
-    check_application,
-    strength,
-)
+from services.render.look import COVERAGE_CATEGORIES, AppliedProduct, strength
 from services.render.uv_textures import TEXTURE_SIZE, UvTextures, build_uv_textures
-from tryon.face_mesh import LEFT_EYE_LOOP, LIPS_INNER_LOOP, RIGHT_EYE_LOOP
 
 # The mouth and eye openings as landmark polygons: the mesh leaves them open, but its thin
 # triangles along a curved lip or lid can bulge a pixel or two into the opening, so paint is
 # also cut by the polygons themselves (teeth and eyeballs stay bare).
 _OPENINGS = (LIPS_INNER_LOOP, LEFT_EYE_LOOP, RIGHT_EYE_LOOP)
-_WARM_UP_LOOK = Application("lipstick", "#a03040")
+_WARM_UP_LOOK = AppliedProduct.paint("lipstick", "#a03040")
 _GLITTERING = frozenset({"shimmer", "metallic"})  # finishes that add the UV sparkle texture
 
 __all__ = ["MakeupRenderer"]
@@ -59,11 +58,10 @@ class MakeupRenderer:
         self.render(np.zeros((256, 256, 3), np.uint8), [flat], [_WARM_UP_LOOK])
 
     def render(
-        self, rgb: np.ndarray, faces: Sequence[np.ndarray], look: Sequence[ApplicationLike]
+        self, rgb: np.ndarray, faces: Sequence[np.ndarray], look: Sequence[AppliedProduct]
     ) -> np.ndarray:
-        """rgb: (h, w, 3) uint8; faces: (478, 3) landmarks each, image pixels. A new image."""
-        for app in look:
-            check_application(app)
+        """rgb: (h, w, 3) uint8; faces: (478, 3) landmarks each, image pixels; look: resolved
+        products in paint order. A new image."""
         out = rgb.copy()
         for landmarks in faces:
             self._paint_face(out, landmarks, look)
@@ -83,13 +81,11 @@ class MakeupRenderer:
         return keep
 
     def render_many(
-        self, rgb: np.ndarray, landmarks: np.ndarray, looks: Sequence[ApplicationLike]
+        self, rgb: np.ndarray, landmarks: np.ndarray, looks: Sequence[AppliedProduct]
     ) -> list[np.ndarray]:
         """Each application alone on the same face (catalog re-renders). The face is
         rasterized once; shades of the same product kind share one plan and are painted
         together by torch (`batch_compositing`, on the GPU where present)."""
-        for app in looks:
-            check_application(app)
         results = [rgb.copy() for _ in looks]
         raster = self._raster(rgb.shape, landmarks, looks)
         if raster is None:
@@ -134,7 +130,7 @@ class MakeupRenderer:
         return mask
 
     # -- internals ---------------------------------------------------------------------------
-    def _key(self, app: ApplicationLike) -> str:
+    def _key(self, app: AppliedProduct) -> str:
         return self.textures.key_for(app.category, app.zone)
 
     def _coverage(
@@ -154,7 +150,7 @@ class MakeupRenderer:
         return rows, cols, alpha, sparkle
 
     def _raster(
-        self, shape: tuple[int, ...], landmarks: np.ndarray, look: Sequence[ApplicationLike]
+        self, shape: tuple[int, ...], landmarks: np.ndarray, look: Sequence[AppliedProduct]
     ) -> FaceRaster | None:
         needed = np.zeros(len(self.model.triangles), bool)
         for app in look:
@@ -162,7 +158,7 @@ class MakeupRenderer:
         return rasterize_face(landmarks, self.mesh, needed, shape[:2])
 
     def _paint_face(
-        self, out: np.ndarray, landmarks: np.ndarray, look: Sequence[ApplicationLike]
+        self, out: np.ndarray, landmarks: np.ndarray, look: Sequence[AppliedProduct]
     ) -> None:
         raster = self._raster(out.shape, landmarks, look)
         if raster is not None:
@@ -172,7 +168,7 @@ class MakeupRenderer:
         self,
         out: np.ndarray,
         raster: FaceRaster,
-        look: Sequence[ApplicationLike],
+        look: Sequence[AppliedProduct],
         openings: np.ndarray,
     ) -> None:
         box = raster.box

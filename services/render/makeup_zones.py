@@ -8,7 +8,7 @@ annotations); "right" is the subject's right, the image's left in an unmirrored 
 
 from __future__ import annotations
 
-from tryon.face_mesh import (
+from face_topology import (
     LIPS_INNER_LOOP,
     LIPS_OUTER_LOOP,
     RIGHT_EYE_INNER_CORNER,

@@ -20,6 +20,7 @@ from services.common.celery_app import (
     RECONSTRUCT_TASK,
     RERENDER_CATALOG_TASK,
     RERENDER_CHUNK_TASK,
+    STREAM_FRAME_TASK,
     TRY_ON_TASK,
     UPSERT_PRODUCTS_TASK,
     app,
@@ -27,27 +28,38 @@ from services.common.celery_app import (
 from services.common.errors import ErrorCode, TryonError
 from services.common.image_codec import decode_image, encode_image
 from services.common.payloads import (
+    AppliedProduct,
     CatalogReply,
+    FaceGeometryResult,
     GetProductTask,
     JobReply,
     JobTask,
     ListProductsTask,
     ReconstructReply,
     ReconstructTask,
-    RenderedShade,
     RerenderChunkTask,
     RerenderTask,
+    StreamFaceResult,
+    StreamFrameReply,
+    StreamFrameTask,
     TryOnReply,
     TryOnTask,
     UpsertProductsTask,
+    encode_f32,
 )
-from services.common.redis_keys import face_id_for, image_key, render_output_key
+from services.common.redis_keys import (
+    face_id_for,
+    face_key,
+    image_key,
+    render_output_key,
+    stream_state_key,
+)
 from services.common.settings import Settings
 from services.common.task_client import call_task
 from services.common.task_runner import run_interactive
 from services.common.worker_state import PerProcess
 from services.render.catalog import CatalogStore, default_database_url
-from services.render.makeup_renderer import MakeupRenderer
+from services.render.engine import Frame, StreamState, TryOnEngine
 from services.render.rerender_jobs import (
     CHUNK_SIZE,
     JobStore,
@@ -60,10 +72,17 @@ log = logging.getLogger(__name__)
 
 # The encoded result waits this long for the gateway, which picks it up at once.
 OUTPUT_TTL_S = 60
-CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+# A stream's tracking state outlives an idle stream by no more than this (the gateway deletes
+# it when the stream ends; this bounds what a crashed gateway leaves behind).
+STREAM_STATE_TTL_S = 120
 REFERENCE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 
 RENDERS = Counter("tryon_renders_total", "Faces rendered, by path.", ["path"])
+STREAM_FACES = Counter(
+    "tryon_stream_faces_total",
+    "Faces found in stream frames, by how: tracked from the previous frame or detected.",
+    ["mode"],
+)
 
 
 @dataclass
@@ -73,7 +92,7 @@ class RenderWorker:
     settings: Settings
     redis: redis.Redis
     catalog: CatalogStore
-    renderer: MakeupRenderer
+    engine: TryOnEngine
     jobs: JobStore
 
     @classmethod
@@ -84,29 +103,86 @@ class RenderWorker:
             settings=settings,
             redis=client,
             catalog=CatalogStore(default_database_url()),
-            renderer=MakeupRenderer(),
+            engine=TryOnEngine(max_image_pixels=settings.max_image_pixels),
             jobs=JobStore(client),
         )
 
     # -- try-on --------------------------------------------------------------------------
     def try_on(self, task: TryOnTask) -> TryOnReply:
         look = self.catalog.resolve_look(task.tenant, task.look)
-        data = self.redis.get(image_key(task.tenant, task.face_id))
+        cache_key = face_key(task.tenant, task.face_id)
+        img_key = image_key(task.tenant, task.face_id)
+        cached, data, ttl = self.redis.pipeline().get(cache_key).get(img_key).ttl(img_key).execute()
         if data is None:
             raise TryonError(
-                ErrorCode.NOT_FOUND, "the selfie expired: send the image again (not the face_id)"
+                ErrorCode.NOT_FOUND,
+                "the selfie expired or was never stored for this tenant: send the image again",
             )
-        image = decode_image(data, self.settings.max_image_pixels)
-        faces = [f.landmarks() for f in task.geometry.faces]
-        if task.face_index is not None:
-            faces = [faces[task.face_index]]
-        out = self.renderer.render(image.rgb, faces, look)
-        RENDERS.labels("interactive").inc(len(faces))
-        if task.side_by_side:
-            out = np.hstack([image.rgb, out])
+        geometry = FaceGeometryResult.model_validate_json(cached) if cached else None
+        result = self.engine.process(
+            Frame(data=data), look, geometry=geometry.faces if geometry else None,
+            max_faces=self.settings.max_faces, face_index=task.face_index,
+            output_format=task.output_format, side_by_side=task.side_by_side,
+        )  # fmt: skip
+        if geometry is None:
+            assert result.geometry is not None
+            geometry = FaceGeometryResult(
+                face_id=task.face_id, image_width=result.width,
+                image_height=result.height, faces=result.geometry,
+            )  # fmt: skip
+            # recon's cache: a later Reconstruct or TryOn of this selfie finds it; biometric,
+            # so it expires with the selfie.
+            if ttl and ttl > 0:
+                self.redis.set(cache_key, geometry.model_dump_json(), ex=ttl)
+        RENDERS.labels("interactive").inc(len(result.faces))
         key = render_output_key(task.tenant, task.request_id)
-        self.redis.set(key, encode_image(out, task.output_format), ex=OUTPUT_TTL_S)
-        return TryOnReply(image_key=key, content_type=CONTENT_TYPES[task.output_format])
+        self.redis.set(key, result.image, ex=OUTPUT_TTL_S)
+        return TryOnReply(image_key=key, content_type=result.content_type, geometry=geometry)
+
+    def stream_frame(self, task: StreamFrameTask) -> StreamFrameReply:
+        state_key = stream_state_key(task.tenant, task.stream_id)
+        data, saved = self.redis.pipeline().getdel(task.frame_key).get(state_key).execute()
+        if data is None:
+            raise TryonError(ErrorCode.UNAVAILABLE, "the frame expired before it was rendered")
+        look = self.catalog.resolve_look(task.tenant, task.look) if task.look else []
+        if task.raw_width:
+            pixels = np.frombuffer(data, np.uint8).reshape(task.raw_height, task.raw_width, 3)
+            frame = Frame(rgb=pixels)
+        else:
+            frame = Frame(data=data)
+        state = StreamState.from_bytes(saved) if saved else StreamState()
+        result = self.engine.process(
+            frame, look, state, max_faces=task.max_faces, output_format=task.output_format,
+            timestamp_s=task.timestamp_us / 1e6,
+        )  # fmt: skip
+        assert result.state is not None
+        key = render_output_key(task.tenant, task.request_id)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(state_key, result.state.to_bytes(), ex=STREAM_STATE_TTL_S)
+        pipe.set(key, result.image, ex=OUTPUT_TTL_S)
+        pipe.execute()
+        if result.faces:
+            STREAM_FACES.labels("tracked" if result.tracked else "detected").inc(len(result.faces))
+            RENDERS.labels("stream").inc(len(result.faces))
+        return StreamFrameReply(
+            image_key=key,
+            faces=[
+                StreamFaceResult(
+                    landmarks_f32=encode_f32(f.landmarks),
+                    pose_matrix_f32=encode_f32(
+                        f.pose.matrix if f.pose is not None else np.eye(4, dtype=np.float32)
+                    ),
+                    pitch=float(f.pose.pitch) if f.pose else 0.0,
+                    yaw=float(f.pose.yaw) if f.pose else 0.0,
+                    roll=float(f.pose.roll) if f.pose else 0.0,
+                    box=f.box,
+                    confidence=f.confidence,
+                )
+                for f in result.faces
+            ],
+            tracked=result.tracked,
+            timings_ms={k: round(v, 3) for k, v in result.timings_ms.items()},
+        )
 
     # -- catalog -------------------------------------------------------------------------
     def list_products(self, task: ListProductsTask) -> CatalogReply:
@@ -145,7 +221,7 @@ class RenderWorker:
             raise
         return JobReply(job=self.jobs.get(task.tenant, job_id))
 
-    def _select_shades(self, task: RerenderTask) -> list[RenderedShade]:
+    def _select_shades(self, task: RerenderTask) -> list[AppliedProduct]:
         products = {}
         for product_id in task.product_ids:
             product = self.catalog.get_product(task.tenant, product_id)
@@ -163,7 +239,7 @@ class RenderWorker:
                         if not token:
                             break
         return [
-            RenderedShade(
+            AppliedProduct(
                 product_id=p.product_id, shade_id=s.shade_id, category=p.category, hex=s.hex,
                 finish=s.finish, opacity=s.opacity, coverage=s.coverage,
             )
@@ -236,7 +312,7 @@ class RenderWorker:
         image = decode_image(data, self.settings.max_image_pixels)
         landmarks = chunk.geometry.faces[0].landmarks()
         folder = output_root() / chunk.tenant / chunk.job_id / chunk.face_ref
-        rendered = self.renderer.render_many(image.rgb, landmarks, chunk.shades)
+        rendered = self.engine.renderer.render_many(image.rgb, landmarks, chunk.shades)
         for shade, out in zip(chunk.shades, rendered, strict=True):
             path = folder / _safe(shade.product_id) / f"{_safe(shade.shade_id)}.jpg"
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -270,6 +346,16 @@ def _interactive(name: str, payload: dict, task_type, reply_type, handler_name: 
 @app.task(name=TRY_ON_TASK)
 def try_on(payload: dict) -> dict:
     return _interactive(TRY_ON_TASK, payload, TryOnTask, TryOnReply, "try_on")
+
+
+# A frame is worth rendering only while its stream waits for it: no late ack (a frame whose
+# worker died is not redelivered; the stream moves on to a newer one), and `expires` is set
+# by the gateway.
+@app.task(name=STREAM_FRAME_TASK, acks_late=False)
+def stream_frame(payload: dict) -> dict:
+    return _interactive(
+        STREAM_FRAME_TASK, payload, StreamFrameTask, StreamFrameReply, "stream_frame"
+    )
 
 
 @app.task(name=LIST_PRODUCTS_TASK)

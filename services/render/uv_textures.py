@@ -15,9 +15,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from services.common.canonical_face_model import CanonicalFaceModel
+from face_topology import FACE_OVAL_LOOP, LEFT_EYE_LOOP, RIGHT_EYE_LOOP, CanonicalFaceModel
 from services.render import makeup_zones as zones
-from tryon.face_mesh import FACE_OVAL_LOOP, LEFT_EYE_LOOP, RIGHT_EYE_LOOP
 
 __all__ = ["TEXTURE_SIZE", "TextureKey", "UvTextures", "build_uv_textures"]
 

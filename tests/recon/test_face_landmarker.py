@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from services.common.canonical_face_model import load_canonical_face_model
+from face_topology import load_canonical_face_model
 from services.recon.face_detector import FaceDetector, letterbox_matrix, weighted_nms
 from services.recon.face_landmarker import (
     INPUT_NAME,

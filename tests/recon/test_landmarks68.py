@@ -1,4 +1,4 @@
-"""Our mesh, mapped to the iBUG 300-W 68 points (services/recon/ibug68.py), against the
+"""Our mesh, mapped to the iBUG 300-W 68 points (face_topology/ibug68.py), against the
 68-point annotations of the shared data: NME normalised by the inter-ocular distance (outer eye
 corners, the 300-W convention).
 
@@ -25,7 +25,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from services.recon.ibug68 import IBUG68_REGIONS, interocular, mesh_to_ibug68
+from face_topology.ibug68 import IBUG68_REGIONS, interocular, mesh_to_ibug68
 
 MAX_FACES = 30  # group photos: let every face through
 MIN_IOU = 0.3

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from face_topology import mesh as fm
 from services.common import color as C
 from services.recon import skin_tone as st
-from tryon import face_mesh as fm
 
 ROOT = Path(__file__).resolve().parents[2]
 MT_SKIN_LABEL = 1

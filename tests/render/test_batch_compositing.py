@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from services.render.look import Application
+from services.render.look import AppliedProduct
 from services.render.makeup_renderer import MakeupRenderer
 from tests.conftest import TEST_DATA
 from tests.render.test_makeup_renderer import landmarks_of, read_rgb
@@ -15,17 +15,17 @@ def test_render_many_matches_render_for_every_kind_of_product() -> None:
     rgb = read_rgb(TEST_DATA / "obama.jpg")
     marks = landmarks_of(rgb)
     looks = [
-        Application("lipstick", "#b0243a", finish=finish, opacity=opacity)
+        AppliedProduct.paint("lipstick", "#b0243a", finish=finish, opacity=opacity)
         for finish in ("matte", "satin", "gloss", "shimmer", "metallic")
         for opacity in (0.5, 1.0)
     ] + [
-        Application("foundation", "#c68e6a", coverage=0.7),
-        Application("foundation", "#8d5a3b", coverage=0.7),
-        Application("highlighter", "#f3dcc4", finish="shimmer"),
-        Application("eyeshadow", "#3b2a3a", zone="crease"),
-        Application("eyeliner", "#101010"),
-        Application("brow", "#4a3426", opacity=0.6),
-        Application("blush", "#d9767a", opacity=0.4),
+        AppliedProduct.paint("foundation", "#c68e6a", coverage=0.7),
+        AppliedProduct.paint("foundation", "#8d5a3b", coverage=0.7),
+        AppliedProduct.paint("highlighter", "#f3dcc4", finish="shimmer"),
+        AppliedProduct.paint("eyeshadow", "#3b2a3a", zone="crease"),
+        AppliedProduct.paint("eyeliner", "#101010"),
+        AppliedProduct.paint("brow", "#4a3426", opacity=0.6),
+        AppliedProduct.paint("blush", "#d9767a", opacity=0.4),
     ]
     batched = renderer.render_many(rgb, marks, looks)
     for app, got in zip(looks, batched, strict=True):

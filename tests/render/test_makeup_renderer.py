@@ -15,24 +15,24 @@ import cv2
 import numpy as np
 import pytest
 
+from face_topology import LEFT_EYE_LOOP, LIPS_INNER_LOOP, LIPS_OUTER_LOOP, RIGHT_EYE_LOOP
 from services.common.color import ciede2000, hex_to_lab, linear_rgb_to_lab
 from services.recon.face_landmarker import FaceLandmarker
 from services.recon.runtime import create_runtime
 from services.render.linear_light import luminance, srgb8_to_linear
-from services.render.look import Application
+from services.render.look import AppliedProduct
 from services.render.makeup_renderer import MakeupRenderer
 from tests.conftest import ROOT, TEST_DATA, shared_data_dir
-from tryon.face_mesh import LEFT_EYE_LOOP, LIPS_INNER_LOOP, LIPS_OUTER_LOOP, RIGHT_EYE_LOOP
 
 OUT = ROOT / "out" / "render"
 # MT parsing labels (parsing/mt/SOURCE.md).
 SKIN, NOSE, UPPER_LIP, LOWER_LIP, BROWS = (1,), (6,), (7,), (9,), (2, 3)
 FULL_LOOK = (
-    Application("foundation", "#c8916f", coverage=0.6),
-    Application("blush", "#d9767a", opacity=0.45),
-    Application("eyeshadow", "#7a4b6e", opacity=0.7),
-    Application("eyeliner", "#1a1414", opacity=0.95),
-    Application("lipstick", "#a3263d", finish="satin", opacity=0.9),
+    AppliedProduct.paint("foundation", "#c8916f", coverage=0.6),
+    AppliedProduct.paint("blush", "#d9767a", opacity=0.45),
+    AppliedProduct.paint("eyeshadow", "#7a4b6e", opacity=0.7),
+    AppliedProduct.paint("eyeliner", "#1a1414", opacity=0.95),
+    AppliedProduct.paint("lipstick", "#a3263d", finish="satin", opacity=0.9),
 )
 
 
@@ -108,7 +108,7 @@ def test_lip_colour_matches_the_shade_over_the_real_catalog(renderer: MakeupRend
     shading = (y / y.mean())[:, None]
     hexes = real_lipstick_hexes()
     assert len(hexes) == 287
-    looks = [Application("lipstick", h, finish="matte", opacity=1.0) for h in hexes]
+    looks = [AppliedProduct.paint("lipstick", h, finish="matte", opacity=1.0) for h in hexes]
     outs = renderer.render_many(rgb, landmarks_of(rgb), looks)
     measured = np.array([
         np.median(linear_rgb_to_lab(srgb8_to_linear(out)[lips] / shading), axis=0)
@@ -170,7 +170,7 @@ def _polygon(
 def test_only_painted_pixels_change_and_teeth_and_eyes_stay_bare(renderer: MakeupRenderer) -> None:
     rgb = read_rgb(TEST_DATA / "obama.jpg")  # a broad smile: teeth show
     marks = landmarks_of(rgb)
-    look = [*FULL_LOOK, Application("mascara", "#0a0a0a", opacity=0.9)]
+    look = [*FULL_LOOK, AppliedProduct.paint("mascara", "#0a0a0a", opacity=0.9)]
     out = renderer.render(rgb, [marks], look)
     save("full_look_obama.png", rgb, out)
     changed = np.any(out != rgb, axis=2)
@@ -196,7 +196,7 @@ def test_intensity_scales_the_effect(renderer: MakeupRenderer) -> None:
     shifts = []
     for intensity in (0.25, 0.5, 1.0):
         out = renderer.render(
-            rgb, [marks], [Application("lipstick", "#2050c0", intensity=intensity)]
+            rgb, [marks], [AppliedProduct.paint("lipstick", "#2050c0", intensity=intensity)]
         )
         shifts.append(float(np.abs(out.astype(int) - rgb.astype(int))[lips].mean()))
     assert shifts[0] < shifts[1] < shifts[2]
@@ -236,7 +236,7 @@ def test_look_follows_turned_faces(renderer: MakeupRenderer) -> None:
             continue
         marks = faces[0].landmarks
         yaws.append(abs(float(faces[0].pose.yaw)))
-        lip_out = renderer.render(rgb, [marks], [Application("lipstick", "#c0203a", opacity=1.0)])
+        lip_out = renderer.render(rgb, [marks], [AppliedProduct.paint("lipstick", "#c0203a", opacity=1.0)])
         # Visible change (> 2 levels): the feather's last faint tail may reach a pixel further.
         changed = visible_change(lip_out, rgb)
         mouth_width = float(np.linalg.norm(marks[61, :2] - marks[291, :2]))
@@ -247,7 +247,7 @@ def test_look_follows_turned_faces(renderer: MakeupRenderer) -> None:
         inside = changed[lips].sum() / changed.sum()
         assert inside >= 0.99, f"{name}: only {inside:.1%} of the lipstick is on the lips"
         shadow_out = renderer.render(
-            rgb, [marks], [Application("eyeshadow", "#603070", opacity=1.0)]
+            rgb, [marks], [AppliedProduct.paint("eyeshadow", "#603070", opacity=1.0)]
         )
         changed = visible_change(shadow_out, rgb)
         ys = np.nonzero(changed)[0]

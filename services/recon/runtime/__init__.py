@@ -13,7 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
-from services.common.canonical_face_model import default_model_dir  # noqa: F401 (re-export)
+from face_topology import default_model_dir  # noqa: F401 (re-export)
 
 # Model names: the ONNX file stem under models/ and the model name in the Triton repository.
 FACE_DETECTOR = "face_detector"

@@ -44,9 +44,8 @@ from services.common.color import hex_to_lab
 from services.common.database import make_engine, normalise_url
 from services.common.errors import ErrorCode, TryonError
 from services.common.payloads import (
-    ApplicationPayload,
+    AppliedProduct,
     Category,
-    Finish,
     ProductPayload,
     ShadePayload,
 )
@@ -82,21 +81,6 @@ _PRODUCT_COLUMNS = [
     products.c.price_minor,
     products.c.swatch_uri,
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class ResolvedApplication:
-    """One look entry with everything the renderer needs, in the order the caller gave."""
-
-    product_id: str
-    shade_id: str
-    category: Category
-    hex: str  # '#rrggbb', lowercase
-    finish: Finish
-    opacity: float
-    coverage: float
-    intensity: float
-    zone: str | None  # eyeshadow: "lid" | "crease" | "outer_corner"; None for other categories
 
 
 @dataclass(frozen=True)
@@ -438,8 +422,8 @@ class CatalogStore:
         return bytes(png)
 
     def resolve_look(
-        self, tenant: str, applications: Sequence[ApplicationPayload]
-    ) -> list[ResolvedApplication]:
+        self, tenant: str, applications: Sequence[AppliedProduct]
+    ) -> list[AppliedProduct]:
         """Look entries -> shades to paint, in the given order. An empty shade_id means the
         product's first shade; eyeshadow without a zone goes on the lid. Products are cached
         per (tenant, product_id) for CACHE_TTL_S: this process sees its own upserts at once,
@@ -457,7 +441,7 @@ class CatalogStore:
                 cached[product.product_id] = product
                 self._products_cache.put((tenant, product.product_id), product)
 
-        out: list[ResolvedApplication] = []
+        out: list[AppliedProduct] = []
         for i, app in enumerate(applications):
             product = cached.get(app.product_id)
             if product is None:
@@ -490,16 +474,16 @@ class CatalogStore:
             else:
                 zone = None
             out.append(
-                ResolvedApplication(
-                    product_id=product.product_id,
-                    shade_id=shade.shade_id,
-                    category=product.category,
-                    hex=shade.hex,
-                    finish=shade.finish,
-                    opacity=shade.opacity,
-                    coverage=shade.coverage,
-                    intensity=app.intensity,
-                    zone=zone,
+                app.model_copy(
+                    update={
+                        "shade_id": shade.shade_id,
+                        "category": product.category,
+                        "hex": shade.hex,
+                        "finish": shade.finish,
+                        "opacity": shade.opacity,
+                        "coverage": shade.coverage,
+                        "zone": zone,
+                    }
                 )
             )
         return out

@@ -19,7 +19,7 @@ CANONICAL_MODEL_FILE = "canonical_face_model.npz"
 
 def default_model_dir() -> Path:
     """`TRYON_MODEL_DIR`, else models/ at the repository root (built by `make models`)."""
-    return Path(os.environ.get("TRYON_MODEL_DIR", Path(__file__).resolve().parents[2] / "models"))
+    return Path(os.environ.get("TRYON_MODEL_DIR", Path(__file__).resolve().parents[1] / "models"))
 
 
 NUM_VERTICES = 468
