@@ -27,6 +27,7 @@ WORKERS = {
     "recon": ("recon", 9101),
     "render": ("render", 9102),
     "render-batch": ("batch", 9102),
+    "render-stream": ("stream", 9102),
     "recsys": ("recsys", 9103),
 }
 GATEWAY_GRPC_PORT = 50051
