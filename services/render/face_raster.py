@@ -68,14 +68,11 @@ class FaceRaster:
         return hit
 
     def _compute_sub_box(self, triangles: np.ndarray) -> Box:
-        chosen = triangles & self._front
-        if not chosen.any():
-            return Box(0, 0, 0, 0)
-        pts = self._vertices_xy[self._triangles[chosen].ravel()]
-        lo = np.floor(pts.min(axis=0)).astype(int) - 1
-        hi = np.ceil(pts.max(axis=0)).astype(int) + 2
         b = self.box
-        return Box(max(lo[0], b.x0), max(lo[1], b.y0), min(hi[0], b.x1), min(hi[1], b.y1))
+        x0, y0, x1, y1 = _sub_box(self._vertices_xy, self._triangles, triangles & self._front)
+        if x0 > x1:
+            return Box(0, 0, 0, 0)
+        return Box(max(x0 - 1, b.x0), max(y0 - 1, b.y0), min(x1 + 2, b.x1), min(y1 + 2, b.y1))
 
     def sample(self, texture: np.ndarray, box: Box) -> np.ndarray:
         """The texture warped onto `box` (inside self.box), float32 0..1."""
@@ -107,31 +104,14 @@ def rasterize_face(
     verts = np.asarray(landmarks, dtype=np.float64)[:NUM_VERTICES]
     xy, z = verts[:, :2], verts[:, 2]
     height, width = image_shape
-    everything = xy[mesh.triangles]  # (T, 3, 2)
-    area = _signed_area(everything)
-    front = (np.sign(area) == mesh.uv_sign) & (np.abs(area) > 0.05)
-    wanted = needed & front
-    if not wanted.any():
-        return None
-    flat = everything[wanted].reshape(-1, 2)
-    lo = np.floor(flat.min(axis=0)).astype(int)
-    hi = np.ceil(flat.max(axis=0)).astype(int) + 1
-    box = Box(max(lo[0], 0), max(lo[1], 0), min(hi[0], width), min(hi[1], height))
-    if box.empty:
-        return None
-    # Every visible triangle over the box is drawn, needed or not: a nose that is not painted
-    # still hides the cheek behind it, and any subset of products sees the same pixels.
-    c0, c1, c2 = everything[:, 0], everything[:, 1], everything[:, 2]
-    t_lo, t_hi = np.minimum(np.minimum(c0, c1), c2), np.maximum(np.maximum(c0, c1), c2)
-    overlaps = (
-        (t_hi[:, 0] >= box.x0)
-        & (t_lo[:, 0] < box.x1)
-        & (t_hi[:, 1] >= box.y0)
-        & (t_lo[:, 1] < box.y1)
+    # One compiled pass over the 898 triangles (a dozen numpy passes cost ~0.3 ms here).
+    front, bounds, chosen = _visible_over_box(
+        np.ascontiguousarray(xy), mesh.triangles, mesh.uv_sign, needed, width, height
     )
-    chosen = np.flatnonzero(front & overlaps)
-    p = everything[chosen]
-
+    if bounds[0] < 0:
+        return None
+    box = Box(int(bounds[0]), int(bounds[1]), int(bounds[2]), int(bounds[3]))
+    p = xy[mesh.triangles[chosen]]
     map_x, map_y = _rasterize(
         np.ascontiguousarray(p - np.array([box.x0, box.y0], np.float64)),
         np.ascontiguousarray(z[mesh.triangles[chosen]]),
@@ -141,6 +121,74 @@ def rasterize_face(
     )
     span = xy.max(axis=0) - xy.min(axis=0)
     return FaceRaster(box, map_x, map_y, float(span[0]), xy, mesh.triangles, front)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sub_box(
+    xy: np.ndarray, triangles: np.ndarray, chosen: np.ndarray
+) -> tuple[int, int, int, int]:
+    """floor(min), ceil(max) of the chosen triangles' corners; x0 > x1 when none is chosen."""
+    lo_x, lo_y, hi_x, hi_y = np.inf, np.inf, -np.inf, -np.inf
+    for t in range(triangles.shape[0]):
+        if chosen[t]:
+            for k in range(3):
+                v = triangles[t, k]
+                lo_x, hi_x = min(lo_x, xy[v, 0]), max(hi_x, xy[v, 0])
+                lo_y, hi_y = min(lo_y, xy[v, 1]), max(hi_y, xy[v, 1])
+    if lo_x == np.inf:
+        return 1, 0, 0, 0
+    return int(np.floor(lo_x)), int(np.floor(lo_y)), int(np.ceil(hi_x)), int(np.ceil(hi_y))
+
+
+@numba.njit(cache=True, nogil=True)
+def _visible_over_box(
+    xy: np.ndarray,
+    triangles: np.ndarray,
+    uv_sign: np.ndarray,
+    needed: np.ndarray,
+    width: int,
+    height: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Front-facing triangles (same winding as in UV, not degenerate); the clipped pixel box
+    of the needed ones (x0, y0, x1, y1; x0 = -1 when none is visible or the box is empty); and
+    every front-facing triangle overlapping that box (occluders included)."""
+    count = triangles.shape[0]
+    front = np.zeros(count, np.bool_)
+    lo_x, lo_y, hi_x, hi_y = np.inf, np.inf, -np.inf, -np.inf
+    for t in range(count):
+        a, b, c = triangles[t, 0], triangles[t, 1], triangles[t, 2]
+        area = (xy[b, 0] - xy[a, 0]) * (xy[c, 1] - xy[a, 1]) - (xy[b, 1] - xy[a, 1]) * (
+            xy[c, 0] - xy[a, 0]
+        )
+        sign = 1.0 if area > 0 else (-1.0 if area < 0 else 0.0)
+        if sign == uv_sign[t] and abs(area) > 0.05:
+            front[t] = True
+            if needed[t]:
+                for k in (a, b, c):
+                    lo_x, hi_x = min(lo_x, xy[k, 0]), max(hi_x, xy[k, 0])
+                    lo_y, hi_y = min(lo_y, xy[k, 1]), max(hi_y, xy[k, 1])
+    bounds = np.full(4, -1, np.int64)
+    if lo_x == np.inf:
+        return front, bounds, np.zeros(0, np.int64)
+    x0, y0 = max(int(np.floor(lo_x)), 0), max(int(np.floor(lo_y)), 0)
+    x1, y1 = min(int(np.ceil(hi_x)) + 1, width), min(int(np.ceil(hi_y)) + 1, height)
+    if x1 <= x0 or y1 <= y0:
+        return front, bounds, np.zeros(0, np.int64)
+    bounds[0], bounds[1], bounds[2], bounds[3] = x0, y0, x1, y1
+    chosen = np.empty(count, np.int64)
+    n = 0
+    for t in range(count):
+        if not front[t]:
+            continue
+        a, b, c = triangles[t, 0], triangles[t, 1], triangles[t, 2]
+        t_lo_x = min(xy[a, 0], xy[b, 0], xy[c, 0])
+        t_hi_x = max(xy[a, 0], xy[b, 0], xy[c, 0])
+        t_lo_y = min(xy[a, 1], xy[b, 1], xy[c, 1])
+        t_hi_y = max(xy[a, 1], xy[b, 1], xy[c, 1])
+        if t_hi_x >= x0 and t_lo_x < x1 and t_hi_y >= y0 and t_lo_y < y1:
+            chosen[n] = t
+            n += 1
+    return front, bounds, chosen[:n]
 
 
 def _signed_area(tri: np.ndarray) -> np.ndarray:
