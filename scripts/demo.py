@@ -2,26 +2,31 @@
 
 Reconstruct (out/reconstruct.json, out/mesh.png), then a foundation shade match and skin-aware
 picks per category (Recommend), a full look of those picks on the face (TryOn: out/look.png,
-before | after), and recommendations for the shopper (out/recommendations.json)."""
+before | after), recommendations for the shopper (out/recommendations.json), and the same look
+on a video clip through live try-on (StreamTryOn: out/stream.mp4, out/stream_contact_sheet.png)."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 import cv2
+import imageio_ffmpeg
 import numpy as np
 from google.protobuf.json_format import MessageToDict
 
-from tryon import Client, geometry_to_dict
+from tryon import Client, VideoWriter, geometry_to_dict, read_video
 from tryon.drawing import draw_face_mesh
 from tryon.v1 import types_pb2
 
 ROOT = Path(__file__).resolve().parents[1]
 PORTRAIT = ROOT / "tests" / "data" / "obama.jpg"
 OUT = ROOT / "out"
+SHARED_DATA = Path(os.environ.get("TRYON_SHARED_DATA") or ROOT.parent / "shared" / "data")
+CLIP = SHARED_DATA / "video" / "d0.mp4"
 # The look, in paint order: base first, then cheeks, eyes, brows, lips.
 LOOK = (
     ("foundation", 0.8),
@@ -38,8 +43,9 @@ def category(name: str) -> int:
     return types_pb2.ProductCategory.Value(f"PRODUCT_CATEGORY_{name.upper()}")
 
 
-def try_on_full_look(client: Client, face_id: str) -> None:
-    """Picks each product by Recommend (skin-aware), paints them all with TryOn."""
+def try_on_full_look(client: Client, face_id: str) -> list[types_pb2.Application]:
+    """Picks each product by Recommend (skin-aware), paints them all with TryOn; returns the
+    look (the stream step wears it too)."""
     look, lines = [], []
     for name, intensity in LOOK:
         (pick,) = client.recommend(
@@ -67,6 +73,7 @@ def try_on_full_look(client: Client, face_id: str) -> None:
     )
     print("\n".join(lines))
     print(f"  wrote {OUT / 'look.png'} (before | after)")
+    return look
 
 
 def recommendations(client: Client, face_id: str) -> None:
@@ -102,8 +109,9 @@ def main() -> int:
         cached_ms = (time.perf_counter() - begin) * 1000
         report_geometry(image_path, geometry, first_ms, cached_ms)
         if geometry.faces:
-            try_on_full_look(client, geometry.face_id)
+            look = try_on_full_look(client, geometry.face_id)
             recommendations(client, geometry.face_id)
+            stream_video(client, look)
     return 0
 
 
@@ -130,6 +138,84 @@ def report_geometry(image_path: Path, geometry, first_ms: float, cached_ms: floa
             f"Monk {tone['monk_bucket']}  undertone {tone['undertone']}"
         )
     print(f"  wrote {OUT / 'mesh.png'} and {OUT / 'reconstruct.json'}")
+
+
+def stream_video(client: Client, look: list[types_pb2.Application], sheet_frames: int = 5) -> None:
+    """The clip through StreamTryOn wearing the look, frame by frame like a camera app would,
+    with flow control so nothing is dropped: out/stream.mp4 (H.264, plays in browsers) and a
+    contact sheet (before on top, after below) of frames spread over the clip."""
+    if not CLIP.is_file():
+        print(f"StreamTryOn: skipped, no clip at {CLIP} (set TRYON_SHARED_DATA)")
+        return
+    frames, fps, (width, height) = read_video(CLIP)
+    total = imageio_ffmpeg.count_frames_and_secs(str(CLIP))[0]
+    picked = {round(i * (total - 1) / (sheet_frames - 1)) for i in range(sheet_frames)}
+    originals: dict[int, np.ndarray] = {}  # sent, not yet written
+    sent_at: dict[int, float] = {}
+
+    def jpegs():  # type: ignore[no-untyped-def]
+        for i, rgb in enumerate(frames):
+            originals[i] = rgb
+            bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+            data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+            sent_at[i] = time.perf_counter()
+            yield data
+
+    before: dict[int, np.ndarray] = {}
+    after: dict[int, np.ndarray] = {}
+    latencies: list[float] = []
+    dropped = failed = written = 0
+    previous: np.ndarray | None = None
+    begin = time.perf_counter()
+    with VideoWriter(OUT / "stream.mp4", fps, (width, height)) as writer:
+        for reply in client.stream_try_on(jpegs(), look, fps=fps, window=2):
+            latencies.append((time.perf_counter() - sent_at.pop(reply.sequence)) * 1000)
+            dropped += reply.dropped_before
+            made_up = None
+            if reply.HasField("error"):
+                failed += 1
+                print(f"  frame {reply.sequence}: {reply.error.message}")
+            else:
+                bgr = cv2.imdecode(np.frombuffer(reply.image.data, np.uint8), cv2.IMREAD_COLOR)
+                made_up = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            # Frames skipped or failed repeat the previous made-up one: the clip keeps its timing.
+            while written <= reply.sequence:
+                original = originals.pop(written)
+                shown = made_up if written == reply.sequence and made_up is not None else previous
+                shown = original if shown is None else shown
+                writer.write(shown)
+                if written in picked:
+                    before[written], after[written] = original, shown
+                written += 1
+            previous = made_up if made_up is not None else previous
+    elapsed = time.perf_counter() - begin
+    if before:
+        order = sorted(before)
+        sheet = contact_sheet([before[i] for i in order], [after[i] for i in order])
+        cv2.imwrite(str(OUT / "stream_contact_sheet.png"), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    latencies.sort()
+    p50 = latencies[len(latencies) // 2] if latencies else 0.0
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0.0
+    print(
+        f"\nStreamTryOn {CLIP.name} ({width}x{height}, {total} frames at {fps:g} fps) wearing "
+        f"the {len(look)}-product look: {len(latencies) / elapsed:.1f} fps, latency p50 "
+        f"{p50:.0f} ms p99 {p99:.0f} ms (send to reply), {dropped} dropped, {failed} failed"
+    )
+    print(f"  wrote {OUT / 'stream.mp4'} (H.264) and {OUT / 'stream_contact_sheet.png'}")
+
+
+def contact_sheet(top: list[np.ndarray], bottom: list[np.ndarray], height: int = 200) -> np.ndarray:
+    """Frames side by side, `top` row over `bottom` row, each scaled to `height` pixels."""
+
+    def row(frames: list[np.ndarray]) -> np.ndarray:
+        scaled = [
+            cv2.resize(f, (round(f.shape[1] * height / f.shape[0]), height),
+                       interpolation=cv2.INTER_AREA)
+            for f in frames
+        ]  # fmt: skip
+        return np.hstack(scaled)
+
+    return np.vstack([row(top), row(bottom)])
 
 
 if __name__ == "__main__":

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import grpc
+import numpy as np
 
 from tryon.v1 import catalog_service_pb2 as cpb
 from tryon.v1 import catalog_service_pb2_grpc as cpb_grpc
@@ -28,6 +32,22 @@ def _image(source: bytes | str | os.PathLike[str]) -> types_pb2.Image:
     path = Path(source)
     content_type = mimetypes.guess_type(path.name)[0] or ""
     return types_pb2.Image(data=path.read_bytes(), content_type=content_type)
+
+
+def _video_frame(frame: np.ndarray | bytes, sequence: int, timestamp_us: int) -> pb.VideoFrame:
+    """numpy H x W x 3 uint8 RGB as a RawFrame (no encode cost); bytes as an encoded Image."""
+    message = pb.VideoFrame(sequence=sequence, timestamp_us=timestamp_us)
+    if isinstance(frame, bytes | bytearray | memoryview):
+        message.image.data = bytes(frame)
+        return message
+    rgb = np.asarray(frame)
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"frame {sequence}: expected H x W x 3 uint8 RGB, got "
+                         f"{rgb.shape} {rgb.dtype}")  # fmt: skip
+    height, width = rgb.shape[:2]
+    message.raw.width, message.raw.height = width, height
+    message.raw.rgb = np.ascontiguousarray(rgb).tobytes()
+    return message
 
 
 class Client:
@@ -91,6 +111,103 @@ class Client:
         if face_index is not None:
             request.face_index = face_index
         return self._call(self.tryon.TryOn, request, timeout)
+
+    def stream_try_on(
+        self,
+        frames: Iterable[np.ndarray | bytes],
+        look: list[types_pb2.Application] | None = None,
+        *,
+        output_content_type: str = "image/jpeg",
+        max_faces: int = 0,
+        window: int | None = 2,
+        fps: float | None = None,
+        looks: Mapping[int, list[types_pb2.Application]] | None = None,
+        timeout: float | None = None,
+    ) -> Iterator[pb.StreamTryOnResponse]:
+        """Live try-on over StreamTryOn: yields one reply per answered frame, in order.
+
+        frames: numpy H x W x 3 uint8 RGB arrays (sent raw) or encoded JPEG/PNG/WebP bytes,
+        pulled lazily (a camera generator works). Frame i is sent with sequence i, which its
+        reply echoes; frames the server skipped are counted in a later reply's dropped_before.
+
+        window: at most this many frames un-answered at a time (flow control for converting a
+        file). The server renders one frame per stream at a time and keeps only the newest
+        waiting one, so 1 can never lose a frame and 2 (default) overlaps transfer with render
+        and, by the API's promise, drops nothing either; None sends as fast as frames come (a
+        live camera: the server skips stale frames, delay never builds up).
+
+        fps: frame i is stamped start + i / fps (the video's clock, what the landmark smoother
+        should see when a file is converted faster or slower than real time; start: the wall
+        clock when the stream opened, never 0, which would mean "server's receive time");
+        None: the wall clock at send.
+
+        looks: changes the look mid-stream, {frame index: applications}; frames from that
+        index on wear it (a new StreamConfig is sent just before that frame).
+
+        timeout: deadline for the whole stream in seconds; None (default): no deadline.
+        Leaving the loop early cancels the stream.
+        """
+        if window is not None and window < 1:
+            raise ValueError(f"window must be >= 1 or None, got {window}")
+        credit = threading.Semaphore(window) if window is not None else None
+        finished = threading.Event()
+        failure: list[BaseException] = []
+
+        def config(applications: list[types_pb2.Application] | None) -> pb.StreamTryOnRequest:
+            return pb.StreamTryOnRequest(
+                config=pb.StreamConfig(
+                    look=types_pb2.Look(applications=applications or []),
+                    output_content_type=output_content_type,
+                    max_faces=max_faces,
+                )
+            )
+
+        def requests() -> Iterator[pb.StreamTryOnRequest]:
+            # Runs on gRPC's sending thread. Takes a credit *before* pulling the next frame, so
+            # a slow server pauses reading (and a caller's clock for latency starts at send).
+            yield config(look)
+            start_us = time.time_ns() // 1000
+            source = iter(frames)
+            sequence = 0
+            try:
+                while not finished.is_set():
+                    if credit is not None:
+                        while not credit.acquire(timeout=0.1):
+                            if finished.is_set():
+                                return
+                    try:
+                        frame = next(source)
+                    except StopIteration:
+                        return
+                    if looks and sequence in looks:
+                        yield config(looks[sequence])
+                    now_us = time.time_ns() // 1000
+                    stamp = start_us + round(sequence * 1e6 / fps) if fps else now_us
+                    yield pb.StreamTryOnRequest(frame=_video_frame(frame, sequence, stamp))
+                    sequence += 1
+            except Exception as exc:  # surfaced to the caller's loop, not lost in gRPC's thread
+                failure.append(exc)
+
+        call = self.tryon.StreamTryOn(requests(), metadata=self._metadata, timeout=timeout)
+        try:
+            for reply in call:
+                if credit is not None:
+                    for _ in range(1 + max(0, reply.dropped_before)):
+                        credit.release()
+                if failure:
+                    raise failure[0]
+                yield reply
+            if failure:
+                raise failure[0]
+        except grpc.RpcError:
+            if failure:  # the cancellation came from our own request thread failing
+                raise failure[0] from None
+            raise
+        finally:
+            finished.set()
+            if credit is not None:
+                credit.release()
+            call.cancel()  # no-op when the stream already ended
 
     def recommend(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import mimetypes
 import sys
 import time
@@ -185,6 +186,124 @@ def _shade_match(client: Client, args: argparse.Namespace) -> int:
     return 0
 
 
+def _percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
+
+
+TIMING_FIELDS = ("decode", "detect", "landmarks", "smooth", "render", "encode", "worker", "total")
+
+
+def _stream(client: Client, args: argparse.Namespace) -> int:
+    """A video file through StreamTryOn, written back as an H.264 MP4 at the source rate."""
+    import cv2
+    import numpy as np
+
+    from tryon.video import VideoWriter, read_video
+
+    frames, fps, (width, height) = read_video(args.video)
+    originals: dict[int, np.ndarray] = {}  # frames sent and not yet written
+    sent_at: dict[int, float] = {}
+    sent = 0
+
+    def source():  # type: ignore[no-untyped-def]
+        # Runs on gRPC's sending thread; the client pulls a frame only when it may send it.
+        nonlocal sent
+        begin = time.perf_counter()
+        for i, rgb in enumerate(frames):
+            if args.realtime:  # a camera: frame i exists at i / fps, whatever the server does
+                delay = begin + i / fps - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            originals[i] = rgb
+            if args.raw:
+                payload: np.ndarray | bytes = rgb
+            else:
+                bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+                payload = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+            sent_at[i] = time.perf_counter()
+            sent += 1
+            yield payload
+
+    latencies: list[float] = []
+    timings: dict[str, list[float]] = {name: [] for name in TIMING_FIELDS}
+    received = failed = tracked = 0
+    last_made_up: np.ndarray | None = None
+    next_to_write = 0
+    begin = time.perf_counter()
+    out_size = (width * 2 if args.side_by_side else width, height)
+    with VideoWriter(args.out, fps, out_size) as writer:
+
+        def emit(upto: int, made_up: np.ndarray | None) -> None:
+            # Writes frames next_to_write..upto: skipped ones repeat the last made-up frame
+            # (the original before there is one) so the video keeps its timing.
+            nonlocal next_to_write
+            while next_to_write <= upto:
+                original = originals.pop(next_to_write)
+                shown = made_up if next_to_write == upto and made_up is not None else last_made_up
+                shown = original if shown is None else shown
+                writer.write(np.hstack([original, shown]) if args.side_by_side else shown)
+                next_to_write += 1
+
+        replies = client.stream_try_on(
+            source(), args.product, max_faces=args.max_faces, fps=fps,
+            window=None if args.realtime else 2,
+        )  # fmt: skip
+        for reply in replies:
+            now = time.perf_counter()
+            received += 1
+            latencies.append((now - sent_at.pop(reply.sequence, now)) * 1000)
+            for stale in [s for s in sent_at if s < reply.sequence]:
+                del sent_at[stale]
+            made_up = None
+            if reply.HasField("error"):
+                failed += 1
+                print(f"frame {reply.sequence}: {reply.error.message}", file=sys.stderr)
+            else:
+                tracked += reply.tracked
+                for name in TIMING_FIELDS:
+                    timings[name].append(getattr(reply.timings, f"{name}_ms"))
+                data = np.frombuffer(reply.image.data, dtype=np.uint8)
+                bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
+                if bgr is not None:
+                    if bgr.shape[:2] != (height, width):
+                        bgr = cv2.resize(bgr, (width, height), interpolation=cv2.INTER_AREA)
+                    made_up = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            emit(reply.sequence, made_up)
+            if made_up is not None:
+                last_made_up = made_up
+        elapsed = time.perf_counter() - begin
+        emit(sent - 1, None)  # frames after the last reply were dropped too
+    stats = {
+        "out": str(args.out),
+        "fps_source": fps,
+        "frames_sent": sent,
+        "frames_received": received,
+        "frames_dropped": sent - received,
+        "frames_failed": failed,
+        "frames_tracked": tracked,
+        "throughput_fps": received / elapsed if elapsed > 0 else 0.0,
+        "latency_ms": {"p50": _percentile(latencies, 50), "p99": _percentile(latencies, 99)},
+        "server_mean_ms": {name: (sum(v) / len(v) if v else 0.0) for name, v in timings.items()},
+    }
+    if args.json:
+        json.dump(stats, sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        lat, mean = stats["latency_ms"], stats["server_mean_ms"]
+        print(f"wrote {args.out} ({width * (2 if args.side_by_side else 1)}x{height}, "
+              f"{next_to_write} frames at {fps:g} fps, H.264)")  # fmt: skip
+        print(f"frames: {sent} sent, {received} received, {sent - received} dropped, "
+              f"{failed} failed, {tracked} tracked (no detector)")  # fmt: skip
+        print(f"throughput {stats['throughput_fps']:.1f} fps, latency p50 {lat['p50']:.0f} ms "
+              f"p99 {lat['p99']:.0f} ms (send to reply)")  # fmt: skip
+        print("server mean ms: " + ", ".join(f"{k} {v:.1f}" for k, v in mean.items()))
+    return 0 if received > failed or sent == 0 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tryon", description="tryon API client")
     parser.add_argument("--addr", help="gateway host:port (env TRYON_GRPC_ADDR)")
@@ -214,6 +333,31 @@ def build_parser() -> argparse.ArgumentParser:
     tri.add_argument("--face-index", type=int, help="only this face (largest first)")
     tri.add_argument("--user-id", default="", help="record a try-on event for this shopper")
     tri.set_defaults(run=_try_on)
+
+    stream = sub.add_parser("stream", help="a video through live try-on (StreamTryOn)")
+    stream.add_argument("video", help="the clip (anything ffmpeg reads: MP4, MOV, WebM...)")
+    stream.add_argument(
+        "--product",
+        "-p",
+        action="append",
+        type=parse_application,
+        required=True,
+        metavar="ID[:SHADE][@INTENSITY]",
+        help="repeat for a look, painted in order",
+    )
+    stream.add_argument("--out", "-o", required=True, help="made-up video (H.264 MP4)")
+    stream.add_argument("--max-faces", type=int, default=0, help="0: server default")
+    stream.add_argument(
+        "--realtime",
+        action="store_true",
+        help="send at the video's frame rate like a camera (the server may drop frames; a "
+        "dropped frame repeats the previous made-up one); default: as fast as the server "
+        "renders, nothing dropped",
+    )
+    stream.add_argument("--side-by-side", action="store_true", help="original | made-up")
+    stream.add_argument("--raw", action="store_true", help="send raw RGB frames, not JPEG q90")
+    stream.add_argument("--json", action="store_true", help="print the figures as one JSON")
+    stream.set_defaults(run=_stream)
 
     prod = sub.add_parser("products", help="list catalog products")
     prod.add_argument("--brand")

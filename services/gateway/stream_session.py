@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 
 # A frame waits in Redis at most this long for its worker.
 FRAME_TTL_S = 10
+# Rendered replies waiting for a slow reader; past this the renderer waits too (and the
+# reader keeps replacing the waiting frame), so a slow client never builds up delay.
+REPLY_BUFFER = 2
 _STATUS_NUMBERS = {code: code.value[0] for code in grpc.StatusCode}
 
 
@@ -159,11 +162,21 @@ class StreamSession:
         await self._open()
         STREAMS_ACTIVE.inc()
         reader = asyncio.create_task(self._read(requests))
+        # Rendering runs apart from sending: the next waiting frame starts as soon as the last
+        # one is rendered, not after its reply has gone out (a client that sends one frame per
+        # reply would otherwise see its waiting frame replaced, and dropped, every time).
+        replies: asyncio.Queue[pb.StreamTryOnResponse | RpcError | None] = asyncio.Queue(
+            maxsize=REPLY_BUFFER
+        )
+        renderer = asyncio.create_task(self._render_loop(replies))
         try:
-            async for reply in self._serve():
-                yield reply
+            while (item := await replies.get()) is not None:
+                if isinstance(item, RpcError):
+                    raise item
+                yield item
         finally:
             reader.cancel()
+            renderer.cancel()
             STREAMS_ACTIVE.dec()
             await asyncio.shield(self._close())
 
@@ -250,6 +263,21 @@ class StreamSession:
         self._wake.set()
 
     # -- serving -------------------------------------------------------------------------------
+    async def _render_loop(
+        self, replies: asyncio.Queue[pb.StreamTryOnResponse | RpcError | None]
+    ) -> None:
+        try:
+            async for reply in self._serve():
+                await replies.put(reply)  # blocks while the client reads no replies
+        except RpcError as exc:
+            await replies.put(exc)
+            return
+        except Exception:
+            log.exception("stream rendering failed")
+            await replies.put(RpcError(grpc.StatusCode.INTERNAL, "internal error; retry later"))
+            return
+        await replies.put(None)
+
     async def _serve(self) -> AsyncIterator[pb.StreamTryOnResponse]:
         idle_s = self.settings.stream_idle_timeout_s
         while True:
