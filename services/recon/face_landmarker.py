@@ -60,7 +60,7 @@ class FaceLandmarks:
     landmarks: np.ndarray  # (478, 3) float32: x, y pixels of the input image; z same scale as x
     box: tuple[float, float, float, float]  # x_min, y_min, width, height of the landmarks
     confidence: float  # face presence score in [0, 1]
-    pose: HeadPose
+    pose: HeadPose | None  # None when the caller asked for none (it poses smoothed landmarks)
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,11 @@ class FaceLandmarker:
         return self._detector
 
     def detect(
-        self, image_rgb: np.ndarray, max_faces: int = 1, skip: Sequence[np.ndarray] = ()
+        self,
+        image_rgb: np.ndarray,
+        max_faces: int = 1,
+        skip: Sequence[np.ndarray] = (),
+        with_pose: bool = True,
     ) -> list[FaceLandmarks]:
         """Faces in an RGB uint8 (H, W, 3) image, largest (detector box) first, <= max_faces.
         `skip`: landmarks of faces already tracked; detections centred inside one of them are
@@ -236,10 +240,11 @@ class FaceLandmarker:
         # returns exactly the first face of a larger max_faces.
         detections.sort(key=lambda d: d.box[2] * d.box[3], reverse=True)
         rois = [roi_from_detection(d) for d in detections[:max_faces]]
-        return [f for f in self._faces(image_rgb, image, factor, rois) if f is not None]
+        faces = self._faces(image_rgb, image, factor, rois, with_pose)
+        return [f for f in faces if f is not None]
 
     def track(
-        self, image_rgb: np.ndarray, previous: Sequence[np.ndarray]
+        self, image_rgb: np.ndarray, previous: Sequence[np.ndarray], with_pose: bool = True
     ) -> list[FaceLandmarks | None]:
         """VIDEO mode: each face's landmarks in this frame, found from its landmarks in the
         previous frame (no detector run); None where the face was lost. One landmark-model
@@ -248,13 +253,18 @@ class FaceLandmarker:
             return []
         image, factor = self._working_image(image_rgb)
         rois = [roi_from_landmarks(np.asarray(p) / np.float32(factor)) for p in previous]
-        return self._faces(image_rgb, image, factor, rois)
+        return self._faces(image_rgb, image, factor, rois, with_pose)
 
     def pose(self, landmarks: np.ndarray, width: int, height: int) -> HeadPose:
         return self._pose.estimate(landmarks, width, height)
 
     def _faces(
-        self, image_rgb: np.ndarray, image: np.ndarray, factor: int, rois: list[FaceRoi]
+        self,
+        image_rgb: np.ndarray,
+        image: np.ndarray,
+        factor: int,
+        rois: list[FaceRoi],
+        with_pose: bool,
     ) -> list[FaceLandmarks | None]:
         height, width = image_rgb.shape[:2]
         raw, presence = self._landmarks(image, rois)
@@ -273,7 +283,7 @@ class FaceLandmarker:
                     landmarks=points,
                     box=landmarks_box(points),
                     confidence=float(score),
-                    pose=self._pose.estimate(points, width, height),
+                    pose=self._pose.estimate(points, width, height) if with_pose else None,
                 )
             )
         return faces

@@ -254,28 +254,34 @@ class TryOnEngine:
         if (state.width, state.height) != (width, height):
             state = StreamState(width=width, height=height)  # a new size: a new scene
         previous = state.faces[:max_faces]
-        kept: list[tuple[np.ndarray, float, HeadPose | None, SmootherState | None]] = []
+        kept: list[tuple[np.ndarray, float, SmootherState | None]] = []
         lost = False
         if previous:
             for old, found in zip(
-                previous, self.landmarker.track(rgb, [f.raw for f in previous]), strict=True
+                previous,
+                self.landmarker.track(rgb, [f.raw for f in previous], with_pose=False),
+                strict=True,
             ):
                 if found is None:
                     lost = True
                 else:
-                    kept.append((found.landmarks, found.confidence, found.pose, old.smoother))
+                    kept.append((found.landmarks, found.confidence, old.smoother))
         since = state.frames_since_detect + 1
         wants_more = len(kept) < max_faces and (not previous or lost or since >= self.detect_every)
         detected = False
         if wants_more:
-            new = self.landmarker.detect(rgb, max_faces - len(kept), skip=[k[0] for k in kept])
-            kept += [(f.landmarks, f.confidence, f.pose, None) for f in new]
+            new = self.landmarker.detect(
+                rgb, max_faces - len(kept), skip=[k[0] for k in kept], with_pose=False
+            )
+            kept += [(f.landmarks, f.confidence, None) for f in new]
             since, detected = 0, True
         watch.lap("landmarks")
         faces, tracked_faces = [], []
-        for raw, confidence, pose, smoother_state in kept:
+        for raw, confidence, smoother_state in kept:
             smoothed, smoother = self.smoother.smooth(raw, t_s, smoother_state, face_size(raw))
             smoothed = np.asarray(smoothed, np.float32)
+            # The pose of what is painted: the smoothed landmarks (no pose jitter either).
+            pose = self.landmarker.pose(smoothed, width, height)
             faces.append(EngineFace(smoothed, _box(smoothed), confidence, pose))
             tracked_faces.append(TrackedFace(raw=np.asarray(raw, np.float32), smoother=smoother))
         # Largest first, as the API promises (the state keeps the same order).
