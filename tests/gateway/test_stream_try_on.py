@@ -367,3 +367,42 @@ def test_stream_survives_its_workers_being_killed(tryon_stub, lipstick, clip, st
     talk.close()
     assert [(len(r.faces), r.error.message) for r in after] == [(1, "")] * 10
     assert set(pool_children(stack.pid("render-stream"))).isdisjoint(children)
+
+
+def _metrics_text(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics") as r:
+        return r.read().decode()
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{") and wanted in line or line.startswith(f"{name} "):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_stream_metrics_count_frames_faces_and_latency(
+    tryon_stub, lipstick, clip, stack: Stack
+) -> None:  # type: ignore[no-untyped-def]
+    gateway_port = stack.gateway_metrics_port
+    worker_port = stack.worker_metrics_ports["render-stream"]
+    before, worker_before = _metrics_text(gateway_port), _metrics_text(worker_port)
+    talk = Conversation(tryon_stub)
+    talk.send(config(lipstick.product_id, max_faces=1))
+    for i, rgb in enumerate(clip[:12]):
+        talk.ask(frame(jpeg(rgb), i))
+    talk.ask(frame(b"garbage", 99))
+    talk.close()
+    after, worker_after = _metrics_text(gateway_port), _metrics_text(worker_port)
+
+    def grew(name: str, old: str, new: str, **labels: str) -> float:
+        return _sample(new, name, **labels) - _sample(old, name, **labels)
+
+    assert grew("tryon_stream_frames_total", before, after, outcome="received") == 13
+    assert grew("tryon_stream_frames_total", before, after, outcome="rendered") == 12
+    assert grew("tryon_stream_frames_total", before, after, outcome="failed") == 1
+    assert grew("tryon_stream_frame_latency_seconds_count", before, after) == 12
+    assert grew("tryon_stream_faces_total", worker_before, worker_after, mode="detected") == 1
+    assert grew("tryon_stream_faces_total", worker_before, worker_after, mode="tracked") == 11
