@@ -9,9 +9,11 @@ import time
 
 BENCHMARKS = (
     "bench.bench_recon",
+    "bench.bench_stream_quality",
     "bench.bench_render",
     "bench.bench_e2e",
     "bench.bench_tryon",
+    "bench.bench_stream",
     "bench.bench_triton",
     "bench.bench_recsys",
     "bench.bench_recommend",

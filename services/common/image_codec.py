@@ -115,16 +115,27 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 
 def decode_image(data: bytes, max_pixels: int, max_side: int = 0) -> DecodedImage:
     """Decodes to upright RGB. With `max_side`, large JPEGs are decoded at a reduced size by the
-    JPEG decoder itself (DCT scaling), which is several times faster than full decode + resize."""
-    info = inspect_image(data, max_pixels)
+    JPEG decoder itself (DCT scaling), which is several times faster than full decode + resize.
+    The header is parsed once, here: the gateway's `inspect_image` already refused what it can
+    at the edge; the size limit is checked again before pixels are allocated (defence in
+    depth against a decompression bomb)."""
+    fmt = sniff_format(data)
+    if fmt is None:
+        raise InvalidImageError(f"image.data is not a {ACCEPTED} image")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
+            width, height = img.size
+            if width * height > max_pixels:
+                raise InvalidImageError(
+                    f"image declares {width}x{height} pixels; the limit is "
+                    f"{max_pixels / 1e6:.0f} MP: downscale it before sending"
+                )
             orientation = img.getexif().get(0x0112, 1)
             swapped = orientation in (5, 6, 7, 8)
-            full_w, full_h = (info.height, info.width) if swapped else (info.width, info.height)
-            if max_side and info.format == "JPEG" and max(info.width, info.height) > 2 * max_side:
+            full_w, full_h = (height, width) if swapped else (width, height)
+            if max_side and fmt == "JPEG" and max(width, height) > 2 * max_side:
                 img.draft("RGB", (max_side, max_side))
             img.load()
             img = ImageOps.exif_transpose(img) or img
@@ -133,7 +144,7 @@ def decode_image(data: bytes, max_pixels: int, max_side: int = 0) -> DecodedImag
         raise
     except Exception as exc:
         raise InvalidImageError(
-            f"image.data is a corrupt or truncated {info.format} file "
+            f"image.data is a corrupt or truncated {fmt} file "
             f"({type(exc).__name__}): re-export it and send the whole file"
         ) from None
     scale = rgb.shape[1] / full_w
