@@ -111,7 +111,8 @@ def main() -> int:
         if geometry.faces:
             look = try_on_full_look(client, geometry.face_id)
             recommendations(client, geometry.face_id)
-            stream_video(client, look)
+            # The foundation was matched to the portrait's skin, not the clip's: leave it out.
+            stream_video(client, look[1:])
     return 0
 
 

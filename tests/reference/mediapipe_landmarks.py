@@ -29,6 +29,40 @@ largest box first, the order our FaceLandmarker uses; the box is the landmarks' 
 pays it) N times per image after warm-up and prints/writes the median in ms. ``--cpu K`` pins
 the process to one CPU before mediapipe is imported, so every thread it starts inherits it
 (MediaPipe's XNNPACK delegate defaults to 1 thread on Linux; the pin makes it certain).
+
+VIDEO mode (``--video CLIP.mp4 [--start-frame K] [--max-frames N]``): FaceLandmarker in
+``RunningMode.VIDEO`` (``detect_for_video``) over the clip's frames, decoded by ``load_video``
+(OpenCV's FFmpeg reader, BGR -> RGB; the tests and the bench import it too, and every frame's
+``rgb_sha1`` is written so they can check they fed their pipeline the same pixels). The first
+frame runs the detector; later frames take their ROI from the previous frame's landmarks and
+skip the detector while ``num_faces`` faces are tracked (face_landmarker_graph.cc). Two
+MediaPipe behaviours decide how to run it as the reference for *raw tracked* landmarks:
+
+* With ``num_faces == 1`` in VIDEO / LIVE_STREAM mode MediaPipe *smooths* the landmarks it
+  returns: face_landmarker_graph.cc sets ``smooth_landmarks`` on the landmarks detector graph,
+  which adds a LandmarksSmoothingCalculator (One Euro: min_cutoff 0.05, beta 80,
+  derivate_cutoff 1.0) after the tracking loop (the next frame's ROI still comes from the raw
+  landmarks). ``FaceLandmarkerOptions`` has no option to turn it off. By default the frames are
+  therefore given timestamps ``DEFEAT_SMOOTHING_MS`` (1e6 s) apart: the filter's EMA weight is
+  then 1 / (1 + tau / dt) = 1 - 3e-6 (tau = 1 / (2 pi 0.05 Hz) = 3.2 s) and it returns the raw
+  landmarks; tracking itself does not look at time. ``--mediapipe-smoothing`` uses the clip's
+  real timestamps (1000 / fps ms apart) instead, i.e. MediaPipe's smoothed output. Timestamps
+  start at one interval, not 0: after a sample at 0 the filter keeps its default rate for the
+  next one (measured: the second frame then came out almost the first frame's landmarks).
+* With ``num_faces > 1`` and fewer faces in view, the detector runs on every frame and, where
+  a detection overlaps a tracked ROI, AssociationNormRectCalculator keeps the detection (the
+  later input): the landmarks are IMAGE mode's, not tracked ones. ``--video`` therefore
+  defaults to ``--num-faces 1``.
+
+Output (``--video``): as above but ``"video": {"path", "fps", "width", "height",
+"start_frame", "smoothing": "defeated" | "mediapipe", "frames": [{"index", "timestamp_ms",
+"rgb_sha1", "status": "ok" | "no_face", "faces": [...]}]}`` in place of ``"images"``.
+
+``--video CLIP --bench N`` times ``detect_for_video`` per frame (mp.Image creation included)
+over N frames after ``--warmup`` frames (the first, the detector's, among them), real
+timestamps, the clip's frames in ping-pong order (``pingpong``: 0, 1, ..., n-1, n-2, ..., 0,
+1, ...) so the motion stays continuous and the face stays tracked however many runs are asked
+for; prints/writes the median in ms per tracked frame.
 """
 
 from __future__ import annotations
@@ -71,6 +105,48 @@ def rgb_sha1(rgb: np.ndarray) -> str:
     return hashlib.sha1(np.ascontiguousarray(rgb).tobytes()).hexdigest()
 
 
+# Timestamps this far apart (1e6 s) make MediaPipe's VIDEO-mode One Euro smoothing a no-op.
+DEFEAT_SMOOTHING_MS = 1_000_000_000
+
+
+def load_video(
+    path: str | os.PathLike[str], max_frames: int | None = None, start_frame: int = 0
+) -> tuple[list[np.ndarray], float]:
+    """(HxWx3 uint8 RGB frames start_frame.., at most max_frames, the clip's fps), decoded by
+    OpenCV (FFmpeg). Both venvs decode the clips to identical pixels (checked per frame by
+    rgb_sha1 wherever they are compared)."""
+    import cv2  # both venvs have it; imported here so the images path needs only Pillow
+
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        raise RuntimeError(f"cannot open video {path}")
+    fps = float(cap.get(cv2.CAP_PROP_FPS)) or 30.0
+    frames: list[np.ndarray] = []
+    index = 0
+    try:
+        while max_frames is None or len(frames) < max_frames:
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            if index >= start_frame:
+                frames.append(np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
+            index += 1
+    finally:
+        cap.release()
+    return frames, fps
+
+
+def pingpong(frames: int, count: int) -> list[int]:
+    """`count` frame indices 0, 1, ..., frames-1, frames-2, ..., 1, 0, 1, ...: a clip played
+    back and forth, so motion stays continuous (a tracker never sees a cut)."""
+    if frames < 1:
+        raise ValueError("need at least one frame")
+    if frames == 1:
+        return [0] * count
+    period = 2 * (frames - 1)
+    return [i % period if i % period < frames else period - i % period for i in range(count)]
+
+
 def shared_data_dir() -> Path:
     """$TRYON_SHARED_DATA, else <repo>/../shared/data."""
     return Path(os.environ.get("TRYON_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
@@ -109,16 +185,24 @@ def _pin_one_cpu(cpu: int) -> None:
 
 
 class Reference:
-    """A MediaPipe FaceLandmarker in IMAGE mode."""
+    """A MediaPipe FaceLandmarker in IMAGE mode, or VIDEO mode (`video=True`)."""
 
-    def __init__(self, model: Path, num_faces: int, min_detection: float, min_presence: float):
+    def __init__(
+        self,
+        model: Path,
+        num_faces: int,
+        min_detection: float,
+        min_presence: float,
+        video: bool = False,
+    ):
         import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
 
         self._mp = mp
+        self.video = video
         options = vision.FaceLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(model)),
-            running_mode=vision.RunningMode.IMAGE,
+            running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
             num_faces=num_faces,
             min_face_detection_confidence=min_detection,
             min_face_presence_confidence=min_presence,
@@ -126,14 +210,16 @@ class Reference:
         self._landmarker = vision.FaceLandmarker.create_from_options(options)
         self.version: str = mp.__version__
 
-    def detect(self, rgb: np.ndarray) -> Any:
+    def detect(self, rgb: np.ndarray, timestamp_ms: int = 0) -> Any:
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
+        if self.video:
+            return self._landmarker.detect_for_video(image, timestamp_ms)
         return self._landmarker.detect(image)
 
-    def faces(self, rgb: np.ndarray) -> list[dict[str, Any]]:
+    def faces(self, rgb: np.ndarray, timestamp_ms: int = 0) -> list[dict[str, Any]]:
         h, w = rgb.shape[:2]
         out = []
-        for face in self.detect(rgb).face_landmarks:
+        for face in self.detect(rgb, timestamp_ms).face_landmarks:
             pts = np.array([[p.x * w, p.y * h, p.z * w] for p in face], dtype=np.float64)
             x0, y0 = pts[:, :2].min(axis=0)
             x1, y1 = pts[:, :2].max(axis=0)
@@ -206,18 +292,103 @@ def run_bench(ref: Reference, paths: list[str], runs: int, warmup: int) -> list[
     return results
 
 
+def run_video(
+    ref: Reference, path: str, max_frames: int | None, start_frame: int, smoothing: bool
+) -> dict[str, Any]:
+    """VIDEO-mode landmarks for every frame (see the module docstring for `smoothing`)."""
+    frames, fps = load_video(path, max_frames, start_frame)
+    if not frames:
+        raise RuntimeError(f"no frames in {path} from frame {start_frame}")
+    step_ms = 1000.0 / fps if smoothing else DEFEAT_SMOOTHING_MS
+    out = []
+    for i, rgb in enumerate(frames):
+        # From one step, not 0: MediaPipe's OneEuroFilter ignores the interval after a sample
+        # at timestamp 0 and smooths the next one at its default rate, so with timestamps
+        # from 0 the second frame came out ~99 % the first frame's landmarks.
+        timestamp_ms = int(round((i + 1) * step_ms))
+        faces = ref.faces(rgb, timestamp_ms)
+        out.append(
+            {
+                "index": start_frame + i,
+                "timestamp_ms": timestamp_ms,
+                "rgb_sha1": rgb_sha1(rgb),
+                "status": "ok" if faces else "no_face",
+                "faces": faces,
+            }
+        )
+    return {
+        "path": str(path),
+        "fps": fps,
+        "width": int(frames[0].shape[1]),
+        "height": int(frames[0].shape[0]),
+        "start_frame": start_frame,
+        "smoothing": "mediapipe" if smoothing else "defeated",
+        "frames": out,
+    }
+
+
+def run_video_bench(
+    ref: Reference, path: str, runs: int, warmup: int, max_frames: int | None, start_frame: int
+) -> dict[str, Any]:
+    """Per-frame detect_for_video time over `runs` frames after `warmup` (>= 1: the first
+    frame runs the detector), the clip played in ping-pong order, real timestamps."""
+    frames, fps = load_video(path, max_frames, start_frame)
+    if not frames:
+        raise RuntimeError(f"no frames in {path} from frame {start_frame}")
+    warmup = max(warmup, 1)
+    order = pingpong(len(frames), warmup + runs)
+    times, faces = [], []
+    for i, index in enumerate(order):
+        t0 = time.perf_counter()
+        result = ref.detect(frames[index], int(round((i + 1) * 1000.0 / fps)))
+        took = (time.perf_counter() - t0) * 1e3
+        if i >= warmup:
+            times.append(took)
+            faces.append(len(result.face_landmarks))
+    return {
+        "path": str(path),
+        "status": "ok",
+        "width": int(frames[0].shape[1]),
+        "height": int(frames[0].shape[0]),
+        "frames": len(frames),
+        "start_frame": start_frame,
+        "rgb_sha1": [rgb_sha1(f) for f in frames],  # the frames pingpong() indexes
+        "runs": runs,
+        "warmup": warmup,
+        "frames_without_face": sum(1 for n in faces if n == 0),
+        "median_ms": statistics.median(times),
+        "p10_ms": float(np.percentile(times, 10)),
+        "p90_ms": float(np.percentile(times, 90)),
+        "times_ms": [round(t, 4) for t in times],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("images", nargs="+")
+    parser.add_argument("images", nargs="*")
     parser.add_argument("--out", help="write JSON here (default: stdout)")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
-    parser.add_argument("--num-faces", type=int, default=4)
+    parser.add_argument(
+        "--num-faces", type=int, default=None, help="default 4 (images), 1 (--video)"
+    )
+    parser.add_argument("--video", help="a clip: VIDEO mode over its frames")
+    parser.add_argument("--start-frame", type=int, default=0, help="--video: first frame")
+    parser.add_argument("--max-frames", type=int, default=None, help="--video: at most N")
+    parser.add_argument(
+        "--mediapipe-smoothing",
+        action="store_true",
+        help="--video: real timestamps, so MediaPipe's own smoothing applies",
+    )
     parser.add_argument("--min-detection-confidence", type=float, default=0.5)
     parser.add_argument("--min-presence-confidence", type=float, default=0.5)
     parser.add_argument("--bench", type=int, default=0, metavar="N", help="time N runs per image")
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--cpu", type=int, default=None, help="pin to this one CPU")
     args = parser.parse_args(argv)
+    if bool(args.images) == bool(args.video):
+        parser.error("give images or --video CLIP (not both)")
+    if args.num_faces is None:
+        args.num_faces = 1 if args.video else 4
 
     if args.cpu is not None:
         _pin_one_cpu(args.cpu)
@@ -228,28 +399,52 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     ref = Reference(
-        args.model, args.num_faces, args.min_detection_confidence, args.min_presence_confidence
+        args.model,
+        args.num_faces,
+        args.min_detection_confidence,
+        args.min_presence_confidence,
+        video=bool(args.video),
     )
+    images: list[dict[str, Any]] = []
+    video: dict[str, Any] | None = None
     try:
-        if args.bench > 0:
+        if args.video and args.bench > 0:
+            video = run_video_bench(
+                ref, args.video, args.bench, args.warmup, args.max_frames, args.start_frame
+            )
+        elif args.video:
+            video = run_video(
+                ref, args.video, args.max_frames, args.start_frame, args.mediapipe_smoothing
+            )
+        elif args.bench > 0:
             images = run_bench(ref, args.images, args.bench, args.warmup)
         else:
             images = run_landmarks(ref, args.images)
     finally:
         ref.close()
-    doc = {
+    doc: dict[str, Any] = {
         "mediapipe": ref.version,
         "model": str(args.model),
         "model_md5": _md5(args.model),
         "num_faces": args.num_faces,
         "cpus": sorted(os.sched_getaffinity(0)),
-        "images": images,
     }
+    if video is not None:
+        doc["video"] = video
+    else:
+        doc["images"] = images
     text = json.dumps(doc)
     if args.out:
         Path(args.out).write_text(text)
     else:
         sys.stdout.write(text + "\n")
+    if video is not None and args.bench > 0:
+        print(
+            f"mediapipe {ref.version} VIDEO mode {video['width']}x{video['height']}: median "
+            f"{video['median_ms']:.2f} ms per frame over {video['runs']} frames "
+            f"({video['frames_without_face']} without a face), cpus {doc['cpus']}",
+            file=sys.stderr,
+        )
     if args.bench > 0:
         for item in images:
             if item["status"] == "ok":

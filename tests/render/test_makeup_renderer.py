@@ -236,7 +236,9 @@ def test_look_follows_turned_faces(renderer: MakeupRenderer) -> None:
             continue
         marks = faces[0].landmarks
         yaws.append(abs(float(faces[0].pose.yaw)))
-        lip_out = renderer.render(rgb, [marks], [AppliedProduct.paint("lipstick", "#c0203a", opacity=1.0)])
+        lip_out = renderer.render(
+            rgb, [marks], [AppliedProduct.paint("lipstick", "#c0203a", opacity=1.0)]
+        )
         # Visible change (> 2 levels): the feather's last faint tail may reach a pixel further.
         changed = visible_change(lip_out, rgb)
         mouth_width = float(np.linalg.norm(marks[61, :2] - marks[291, :2]))
