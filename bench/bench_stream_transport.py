@@ -3,17 +3,19 @@ and a worker costs, with no rendering in it.
 
     .venv/bin/python -m bench.bench_stream_transport
 
-Three transports for a 640x480 JPEG frame (~60 KB) and its made-up reply of the same size, each
-a round trip from an asyncio client (like the gateway) to a worker process that does nothing
-but read the frame and write it back:
-  - celery: what StreamTryOn uses. The frame is a Redis key, the task a Celery message on its
-    own queue (prefork worker), the reply a Redis list the caller BLPOPs; any worker
-    takes any frame, so a dead worker costs one frame and the stream state lives in Redis.
-  - redis list (sticky): the frame pushed on a list that one worker process pops (BLPOP),
-    reply as above. What a stream pinned to one worker would cost without Celery.
-  - grpc (sticky): a direct unary call to the worker's own gRPC server carrying the bytes.
-One request in flight at a time (a stream keeps one frame in flight), medians and p99 of 300
-round trips after a warm-up. Prints; never asserts.
+Transports for a 640x480 JPEG frame and its reply, each a round trip from an asyncio client
+(like the gateway) to a worker process, one in flight at a time (a stream keeps one frame in
+flight), medians and p99 of 300 round trips after a warm-up, with the CPU the worker side and
+the caller spent per trip:
+  - redis list, any process (what StreamTryOn uses): the frame a Redis key, its task JSON pushed
+    on the `stream` list that the render-stream worker's processes pop, the reply a Redis list
+    the caller BLPOPs. A grey frame (no face, no look); the worker's own time is subtracted.
+  - celery task per frame (what it used first): the same through a Celery message to a prefork
+    worker; here the cheapest render task there is (GetJob of an unknown job), so nothing is
+    subtracted.
+  - sticky transports, for comparison: a Redis list popped by one echo process, and a direct
+    gRPC unary call to one echo process carrying the bytes.
+Prints; never asserts.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import resource
 import statistics
 import sys
 import time
@@ -120,17 +123,13 @@ async def _grpc_trips(port: int, frame: bytes) -> list[float]:
         return await _time(trip, frame)
 
 
-async def _celery_trips(url: str, frame: bytes) -> list[float]:
-    """A frame with no face (grey), empty look, through the real stream task: the worker
-    decodes, runs the detector once and encodes; its own time is subtracted below."""
-    from services.common.celery_app import STREAM_FRAME_TASK, STREAM_QUEUE, create_app
+async def _stream_trips(url: str, frame: bytes) -> list[float]:
+    """Through the real render-stream worker, as the gateway sends frames."""
+    from services.common.celery_app import STREAM_QUEUE
     from services.common.payloads import StreamFrameReply, StreamFrameTask
     from services.common.redis_keys import reply_key, stream_frame_key
-    from services.gateway.dispatch import TaskDispatcher
 
-    os.environ["REDIS_URL"] = url
     client = aioredis.Redis.from_url(url)
-    dispatcher = TaskDispatcher(create_app(), client)
     worker_ms: list[float] = []
 
     async def trip(data: bytes) -> None:
@@ -138,12 +137,15 @@ async def _celery_trips(url: str, frame: bytes) -> list[float]:
         task = StreamFrameTask(
             request_id=rid, tenant="bench", reply_key=reply_key(rid), stream_id="transport",
             frame_key=stream_frame_key("bench", rid), sequence=0, timestamp_us=0, max_faces=1,
+            deadline_unix=time.time() + 10,
         )  # fmt: skip
-        await client.set(task.frame_key, data, ex=60)
-        reply = await dispatcher.send_and_wait(
-            STREAM_FRAME_TASK, STREAM_QUEUE, task, StreamFrameReply, 10
-        )
-        assert reply is not None and reply.error is None, reply
+        pipe = client.pipeline(transaction=False)
+        pipe.set(task.frame_key, data, ex=60)
+        pipe.rpush(STREAM_QUEUE, task.model_dump_json())
+        await pipe.execute()
+        _, raw = await client.blpop([task.reply_key], timeout=10)
+        reply = StreamFrameReply.model_validate_json(raw)
+        assert reply.error is None, reply
         assert await client.getdel(reply.image_key) is not None
         worker_ms.append(reply.timings_ms["worker"])
 
@@ -155,9 +157,58 @@ async def _celery_trips(url: str, frame: bytes) -> list[float]:
     return [t - w for t, w in zip(times, worker, strict=True)]
 
 
-def _row(name: str, times: list[float]) -> None:
+async def _celery_trips(url: str) -> list[float]:
+    from services.common.celery_app import GET_JOB_TASK, RENDER_QUEUE, create_app
+    from services.common.payloads import JobReply, JobTask
+    from services.gateway.dispatch import TaskDispatcher
+    from services.gateway.rpc import RpcError
+
+    os.environ["REDIS_URL"] = url
+    client = aioredis.Redis.from_url(url)
+    dispatcher = TaskDispatcher(create_app(), client)
+
+    async def trip(_: bytes) -> None:
+        try:
+            await dispatcher.request(
+                GET_JOB_TASK, RENDER_QUEUE, JobTask, JobReply, tenant="bench", timeout_s=10,
+                job_id="no-such-job",
+            )  # fmt: skip
+        except RpcError as exc:
+            assert exc.code == grpc.StatusCode.NOT_FOUND, exc.message
+
+    try:
+        return await _time(trip, b"")
+    finally:
+        await client.aclose()
+
+
+def _cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes (not their children)."""
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _own_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _row(name: str, times: list[float], worker_cpu_s: float, caller_cpu_s: float) -> None:
     p50, p99 = statistics.median(times), float(np.percentile(times, 99))
-    print(f"  {name:<48} p50 {p50:6.2f} ms   p99 {p99:6.2f} ms")
+    trips = WARM_UP + ROUND_TRIPS
+    print(
+        f"  {name:<46} p50 {p50:5.2f} ms  p99 {p99:6.2f} ms   CPU per frame: worker parent "
+        f"{worker_cpu_s / trips * 1000:4.2f} ms, caller {caller_cpu_s / trips * 1000:4.2f} ms"
+    )
+
+
+def _measure(name: str, run, worker_pids: list[int]) -> None:  # type: ignore[no-untyped-def]
+    cpu0, own0 = _cpu_s(worker_pids), _own_cpu_s()
+    times = asyncio.run(run)
+    _row(name, times, _cpu_s(worker_pids) - cpu0, _own_cpu_s() - own0)
 
 
 def main() -> None:
@@ -170,10 +221,16 @@ def main() -> None:
     frame = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes()
     grey = cv2.imencode(".jpg", np.full((480, 640, 3), 128, np.uint8))[1].tobytes()
     print(
-        f"StreamTryOn transport: one frame's round trip gateway -> worker -> gateway, no "
-        f"rendering (640x480 JPEG, {len(frame) / 1024:.0f} KB each way; one in flight; "
-        f"{ROUND_TRIPS} trips)"
+        f"StreamTryOn transport: one frame's round trip gateway -> worker -> gateway beyond the "
+        f"worker's own work (640x480 JPEG, {len(frame) / 1024:.0f} KB; one in flight; "
+        f"{ROUND_TRIPS} trips; 'worker parent' is the process that receives the message, for "
+        "Celery the prefork parent, not the child that runs the task)"
     )
+    with _workers(url, ("render-stream", "render")) as stack:
+        _measure("redis list, any process (used)", _stream_trips(url, grey),
+                 [stack.pid("render-stream") or 0])  # fmt: skip
+        _measure("celery task per frame (trivial task)", _celery_trips(url),
+                 [stack.pid("render") or 0])  # fmt: skip
     ctx = multiprocessing.get_context("spawn")
     port = free_port()
     workers = [
@@ -184,32 +241,34 @@ def main() -> None:
         w.start()
     time.sleep(1.0)
     try:
-        _row("redis list to one worker (sticky)", asyncio.run(_list_trips(url, frame)))
-        _row("grpc to one worker (sticky)", asyncio.run(_grpc_trips(port, frame)))
+        _measure("sticky: redis list to one echo process", _list_trips(url, frame),
+                 [workers[0].pid or 0])  # fmt: skip
+        _measure("sticky: grpc to one echo process", _grpc_trips(port, frame),
+                 [workers[1].pid or 0])  # fmt: skip
     finally:
         for w in workers:
             w.kill()
-    with _stream_worker(url) as _:
-        _row("celery task per frame (used), minus worker time", asyncio.run(
-            _celery_trips(url, grey)))  # fmt: skip
 
 
-class _stream_worker:  # noqa: N801 (a context manager used like a function)
-    """The real render-stream worker on a private Redis database."""
+class _workers:  # noqa: N801 (a context manager used like a function)
+    """Real workers of the stack on a private Redis database and catalog."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, services: tuple[str, ...]) -> None:
         import tempfile
 
         self._tmp = tempfile.TemporaryDirectory()
+        self.services = services
         self.stack = Stack(
             var_dir=Path(self._tmp.name), redis_url=url, grpc_addr=f"127.0.0.1:{free_port()}",
-            worker_metrics_ports={"render-stream": free_port()}, services=("render-stream",),
+            worker_metrics_ports={s: free_port() for s in services}, services=services,
             extra_env={"DATABASE_URL": f"sqlite:///{self._tmp.name}/catalog.db"},
         )  # fmt: skip
 
     def __enter__(self) -> Stack:
-        self.stack.start_worker("render-stream")
-        self.stack._wait(lambda: self.stack.worker_ready("render-stream"), "worker", 120)
+        for service in self.services:
+            self.stack.start_worker(service)
+        for service in self.services:
+            self.stack._wait(lambda s=service: self.stack.worker_ready(s), service, 120)
         return self.stack
 
     def __exit__(self, *_: object) -> None:

@@ -37,12 +37,14 @@ WORKERS = {
     # Catalog re-renders: its own process, at low CPU priority, so a batch never slows
     # interactive try-ons (in Kubernetes: its own Deployment with small CPU requests).
     "render-batch": ("services.render.worker", "batch", 9104),
-    # Live video frames (StreamTryOn): their own process, so a frame never waits behind a
-    # photo try-on or a catalog re-render.
-    "render-stream": ("services.render.worker", "stream", 9105),
+    # Live video frames (StreamTryOn): their own processes popping a plain Redis list, not
+    # Celery (services/render/stream_worker.py), so a frame never waits behind a photo try-on
+    # or a catalog re-render.
+    "render-stream": ("services.render.stream_worker", "stream", 9105),
 }
-# Streams keep one frame in flight each: two pool children serve two streams at once, and a
-# killed child's streams go on in the other while it is replaced.
+NOT_CELERY = {"render-stream"}
+# Streams keep one frame in flight each: two processes serve two streams at once, and a
+# killed process's streams go on in the other while it is replaced.
 MIN_CONCURRENCY = {"render-stream": 2}
 LOW_PRIORITY = {"render-batch": 10}
 
@@ -157,6 +159,11 @@ class Stack:
         env["TRYON_METRICS_PORT"] = str(self.worker_metrics_ports[service])
         env["PROMETHEUS_MULTIPROC_DIR"] = str(self.var_dir / "prometheus" / service)
         niceness = LOW_PRIORITY.get(service)
+        if service in NOT_CELERY:
+            argv = [str(VENV_BIN / "python"), "-m", module,
+                    "--processes", str(self.concurrency(service))]  # fmt: skip
+            self._spawn(service, argv, env)
+            return
         argv = [
             *(["nice", "-n", str(niceness)] if niceness else []),
             str(VENV_BIN / "celery"),

@@ -19,14 +19,18 @@ RECON_QUEUE = "recon"
 RENDER_QUEUE = "render"
 RECSYS_QUEUE = "recsys"
 BATCH_QUEUE = "batch"
-# Live video frames: their own queue and worker, so a frame never waits behind a photo or a
-# catalog re-render.
+CELERY_QUEUES = (RECON_QUEUE, RENDER_QUEUE, RECSYS_QUEUE, BATCH_QUEUE)
+# Live video frames are not Celery tasks: they wait on a plain Redis list of this name, popped
+# by the render-stream worker's processes (services/render/stream_worker.py; README, "Live
+# video": Celery cost ~6 ms of CPU and latency per frame). Listed with the Celery queues so
+# its depth is measured (and autoscaled on) the same way.
 STREAM_QUEUE = "stream"
-QUEUES = (RECON_QUEUE, RENDER_QUEUE, RECSYS_QUEUE, BATCH_QUEUE, STREAM_QUEUE)
+QUEUES = (*CELERY_QUEUES, STREAM_QUEUE)
 
 # Task names: the gateway sends by name and never imports a service's code.
 RECONSTRUCT_TASK = "recon.reconstruct"
 TRY_ON_TASK = "render.try_on"
+# Not a Celery task: the name stream frames are timed and counted under (task metrics).
 STREAM_FRAME_TASK = "stream.frame"
 LIST_PRODUCTS_TASK = "render.list_products"
 GET_PRODUCT_TASK = "render.get_product"
@@ -57,14 +61,13 @@ def create_app() -> Celery:
         # Interactive tasks answer on their own reply key; batch tasks opt in to results.
         task_ignore_result=True,
         result_expires=3600,
-        task_queues=[Queue(name) for name in QUEUES],
+        task_queues=[Queue(name) for name in CELERY_QUEUES],
         task_default_queue=RECON_QUEUE,
         task_routes={
             "recon.*": {"queue": RECON_QUEUE},
             "render.*": {"queue": RENDER_QUEUE},
             "recsys.*": {"queue": RECSYS_QUEUE},
             "batch.*": {"queue": BATCH_QUEUE},
-            "stream.*": {"queue": STREAM_QUEUE},
         },
         broker_transport_options={
             "visibility_timeout": VISIBILITY_TIMEOUT_S,

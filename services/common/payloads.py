@@ -168,6 +168,8 @@ class StreamFrameTask(TaskEnvelope):
     look: list[AppliedProduct] = Field(default_factory=list)
     max_faces: int = Field(ge=1)
     output_format: Literal["jpeg", "png", "webp"] = "jpeg"
+    # Unix time after which nobody waits for this frame: a worker that pops it later drops it.
+    deadline_unix: float = 0.0
 
 
 class TaskFailure(_Payload):

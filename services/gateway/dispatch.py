@@ -76,27 +76,6 @@ class TaskDispatcher:
             raise RpcError.from_tryon(reply.error.to_error())
         return reply
 
-    async def send_and_wait(
-        self, task_name: str, queue: str, task: TaskEnvelope, reply_type: type[R], timeout_s: float
-    ) -> R | None:
-        """Sends a ready task and awaits its reply; None when none came within `timeout_s`
-        (the task expires unrun if no worker took it by then). For stream frames, where a
-        lost frame is skipped rather than failed."""
-        self._app.send_task(
-            task_name,
-            kwargs={"payload": task.model_dump(mode="json")},
-            queue=queue,
-            expires=timeout_s,
-            task_id=task.request_id,
-        )
-        try:
-            popped = await self._redis.blpop([task.reply_key], timeout=timeout_s)
-        except (TimeoutError, RedisTimeoutError):
-            popped = None
-        if popped is None:
-            return None
-        return reply_type.model_validate_json(popped[1])
-
     def send(self, task_name: str, payload: dict[str, Any]) -> None:
         """Fire and forget (the task has no reply): e.g. try-on events after a TryOn."""
         self._app.send_task(task_name, kwargs={"payload": payload})

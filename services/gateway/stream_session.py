@@ -1,11 +1,12 @@
 """One StreamTryOn stream in the gateway: configs and frames in, one reply per rendered frame.
 
-Transport (chosen by measurement, see the README): one Celery task per frame on the `stream`
-queue, served by its own worker, with the tracking state between frames in Redis. Any stream
-worker can take any frame, so a worker that dies costs the stream one frame timeout and the
-next frame re-detects elsewhere. One frame per stream is in flight at a time (tracking needs
-the previous frame's result); while it renders, the reader keeps only the newest waiting frame
-and counts the ones it replaces as dropped, so delay never builds up.
+Transport (chosen by measurement, see the README): each frame is pushed on a plain Redis list
+(`STREAM_QUEUE`) popped by the render-stream worker's processes (services/render/stream_worker),
+with the tracking state between frames in Redis; not a Celery task, which cost ~6 ms of CPU and
+latency per frame. Any stream process can take any frame, so one that dies costs the stream one
+frame timeout and the next frame re-detects elsewhere. One frame per stream is in flight at a
+time (tracking needs the previous frame's result); while it renders, the reader keeps only the
+newest waiting frame and counts the ones it replaces as dropped, so delay never builds up.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from dataclasses import dataclass
 
 import grpc
 import redis.asyncio as aioredis
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from services.common.celery_app import STREAM_FRAME_TASK, STREAM_QUEUE
+from services.common.celery_app import STREAM_QUEUE
 from services.common.errors import InvalidImageError
 from services.common.image_codec import MIN_SIDE, inspect_image
 from services.common.payloads import AppliedProduct, StreamFrameReply, StreamFrameTask
@@ -31,7 +33,6 @@ from services.common.redis_keys import (
     tenant_streams_key,
 )
 from services.common.settings import Settings
-from services.gateway.dispatch import TaskDispatcher
 from services.gateway.geometry_proto import stream_face_proto
 from services.gateway.look_proto import look_from_proto, output_format
 from services.gateway.metrics import STREAM_FRAME_SECONDS, STREAM_FRAMES, STREAMS_ACTIVE
@@ -137,12 +138,10 @@ class StreamSession:
         self,
         tenant: str,
         settings: Settings,
-        dispatcher: TaskDispatcher,
         redis_client: aioredis.Redis,
     ) -> None:
         self.tenant = tenant
         self.settings = settings
-        self._dispatcher = dispatcher
         self._redis = redis_client
         self.stream_id = uuid.uuid4().hex
         self._config: StreamConfig | None = None
@@ -314,21 +313,16 @@ class StreamSession:
         except FrameRefused as exc:
             return self._failed(response, exc.code, exc.message)
         request_id = uuid.uuid4().hex
+        timeout_s = self.settings.stream_frame_timeout_ms / 1000
         task = StreamFrameTask(
             request_id=request_id, tenant=self.tenant, reply_key=reply_key(request_id),
             stream_id=self.stream_id, frame_key=stream_frame_key(self.tenant, request_id),
             sequence=frame.sequence, timestamp_us=timestamp_us, raw_width=raw_width,
             raw_height=raw_height, look=pending.config.look,
             max_faces=pending.config.max_faces, output_format=pending.config.output_format,
+            deadline_unix=time.time() + timeout_s,
         )  # fmt: skip
-        timeout_s = self.settings.stream_frame_timeout_ms / 1000
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.set(task.frame_key, data, ex=FRAME_TTL_S)
-        pipe.zadd(tenant_streams_key(self.tenant), {self.stream_id: time.time()})
-        await pipe.execute()
-        reply = await self._dispatcher.send_and_wait(
-            STREAM_FRAME_TASK, STREAM_QUEUE, task, StreamFrameReply, timeout_s
-        )
+        reply = await self._send(task, data)
         if reply is None:
             # Lost (its worker died, or it is far too slow): answered as such, so a client
             # that waits for each reply never hangs; the tracking state is forgotten so the
@@ -362,6 +356,23 @@ class StreamSession:
         timings.encode_ms = t.get("encode", 0.0)
         timings.worker_ms = t.get("worker", 0.0)
         return self._finish(response, pending, "rendered")
+
+    async def _send(self, task: StreamFrameTask, data: bytes) -> StreamFrameReply | None:
+        """The frame and its task in one round trip; its reply, or None when none came in
+        time (the worker drops a task popped after its deadline)."""
+        timeout_s = self.settings.stream_frame_timeout_ms / 1000
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.set(task.frame_key, data, ex=FRAME_TTL_S)
+        pipe.zadd(tenant_streams_key(self.tenant), {self.stream_id: time.time()})
+        pipe.rpush(STREAM_QUEUE, task.model_dump_json())
+        await pipe.execute()
+        try:
+            popped = await self._redis.blpop([task.reply_key], timeout=timeout_s)
+        except (TimeoutError, RedisTimeoutError):
+            popped = None
+        if popped is None:
+            return None
+        return StreamFrameReply.model_validate_json(popped[1])
 
     def _failed(
         self, response: pb.StreamTryOnResponse, code: grpc.StatusCode, message: str

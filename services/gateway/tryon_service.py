@@ -300,7 +300,7 @@ class TryOnServicer(pb_grpc.TryOnServiceServicer):
                     grpc.StatusCode.UNAUTHENTICATED,
                     f"missing or unknown API key: send your key in metadata '{API_KEY_HEADER}'",
                 )
-            session = StreamSession(tenant, self.settings, self._dispatcher, self._redis)
+            session = StreamSession(tenant, self.settings, self._redis)
             async for reply in session.run(request_iterator):
                 yield reply
         except RpcError as exc:

@@ -20,7 +20,6 @@ from services.common.celery_app import (
     RECONSTRUCT_TASK,
     RERENDER_CATALOG_TASK,
     RERENDER_CHUNK_TASK,
-    STREAM_FRAME_TASK,
     TRY_ON_TASK,
     UPSERT_PRODUCTS_TASK,
     app,
@@ -346,16 +345,6 @@ def _interactive(name: str, payload: dict, task_type, reply_type, handler_name: 
 @app.task(name=TRY_ON_TASK)
 def try_on(payload: dict) -> dict:
     return _interactive(TRY_ON_TASK, payload, TryOnTask, TryOnReply, "try_on")
-
-
-# A frame is worth rendering only while its stream waits for it: no late ack (a frame whose
-# worker died is not redelivered; the stream moves on to a newer one), and `expires` is set
-# by the gateway.
-@app.task(name=STREAM_FRAME_TASK, acks_late=False)
-def stream_frame(payload: dict) -> dict:
-    return _interactive(
-        STREAM_FRAME_TASK, payload, StreamFrameTask, StreamFrameReply, "stream_frame"
-    )
 
 
 @app.task(name=LIST_PRODUCTS_TASK)

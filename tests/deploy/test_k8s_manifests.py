@@ -151,8 +151,15 @@ def pod_labels(docs: list[Doc]) -> list[dict[str, str]]:
     ]
 
 
+# Workers that are not Celery workers: the queue (a Redis list) each pops, by its argv.
+PLAIN_WORKERS = {"services.render.stream_worker": "stream"}
+
+
 def queue_of(c: Doc) -> str | None:
     argv = c.get("command", []) + c.get("args", [])
+    for module, queue in PLAIN_WORKERS.items():
+        if argv[:3] == ["python", "-m", module]:
+            return queue
     if "worker" not in argv or "-Q" not in argv:
         return None
     return argv[argv.index("-Q") + 1]
@@ -306,6 +313,10 @@ def test_workers_consume_their_own_queues(overlay: tuple[str, list[Doc]]) -> Non
     assert queues == {n: q for n, (q, _) in WORKERS.items()}
     for n in WORKERS:
         argv = main_container(docs, n)["args"]
+        if argv[:2] == ["python", "-m"]:
+            assert argv[2] in PLAIN_WORKERS, argv
+            assert argv[argv.index("--processes") + 1] == "1", n
+            continue
         assert argv[:3] == ["celery", "-A", f"services.{n.split('-')[0]}.worker"], argv
         assert argv[argv.index("--concurrency") + 1] == "1", n
 
