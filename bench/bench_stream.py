@@ -1,18 +1,18 @@
-"""StreamTryOn (live video) end to end through gRPC + Celery: sustained output fps, dropped
-frames and frame latency of camera-paced streams, the most one stream can do, several streams
-at once, the server's per-stage timings, and the transport's cost per frame.
+"""StreamTryOn (live video) end to end through gRPC, Redis and the stream worker: sustained output
+fps, dropped frames and frame latency of camera-paced streams, the most one stream can do,
+several streams at once, the server's per-stage timings, and the transport's cost per frame.
 
     .venv/bin/python -m bench.bench_stream
 
 A private stack (bench/stack_load.py: free ports, Redis database 14) with the render-stream
-worker (the `stream` queue, prefork x2) on a SQLite catalog seeded from the real shade data in
-a temporary folder. Frames: the real clip `video/d0.mp4` of the shared data (78 frames, 512x512,
-a frontal face), played forward then backward so the motion never jumps, each frame scaled to
-the output height and widened to 640x480 and 1280x720 with its own edge pixels (no stretch),
-JPEG q88, encoded once up front. Look: the first lipstick, blush and eyeshadow of the seeded
-catalog. Every stream sends its config (max_faces 1: a selfie camera), then frames with their
-capture time (30 fps); the clients are `grpc.aio` streams in this process, on the same 2 cores
-as the stack.
+worker (frames popped from the `stream` Redis list, two processes) on a SQLite catalog seeded
+from the real shade data in a temporary folder. Frames: the real clip `video/d0.mp4` of the
+shared data (78 frames, 512x512, a frontal face), played forward then backward so the motion
+never jumps, each frame scaled to the output height and widened to 640x480 and 1280x720 with its
+own edge pixels (no stretch), JPEG q88, encoded once up front. Look: the first lipstick, blush
+and eyeshadow of the seeded catalog. Every stream sends its config (max_faces 1: a selfie
+camera), then frames with their capture time (30 fps); the clients are `grpc.aio` streams in
+this process, on the same 2 cores as the stack.
 
 Rows: one stream paced like a camera (a frame every 33.3 ms, real time, 10 s): replies per
 second, frames the server dropped (a newer one arrived while they waited), p50/p99 latency from
@@ -23,9 +23,8 @@ measured in this process before the stack starts, one calling thread: `TryOnEngi
 video mode on the same frames (decode, track, smooth, paint, encode: what the worker does per
 frame) and JPEG decode + encode alone; the stack overhead is p50 latency minus the bare engine's
 p50. Transport: a no-op frame (64x64 grey, no face, empty look) round trip, minus the worker's
-own time, and in the streams the gateway's total_ms minus worker_ms. ~2 minutes. Prints;
-never asserts.
-"""
+own time, and in the streams the gateway's total_ms minus worker_ms. ~2 minutes. Prints; never
+asserts."""
 
 from __future__ import annotations
 
@@ -154,7 +153,7 @@ class StreamRun:
         return {s: statistics.fmean(getattr(x, f"{s}_ms") for x in t) for s in STAGES} if t else {}
 
     def transport_ms(self) -> list[float]:
-        """Gateway receipt -> reply leaving, minus the worker: queue, Redis, Celery."""
+        """Gateway receipt -> reply leaving, minus the worker: queue and Redis."""
         return [r.timings.total_ms - r.timings.worker_ms for r in self.replies]
 
 
@@ -257,8 +256,8 @@ async def bench(
         noop = await run_stream(stub, [noop_frame()], types_pb2.Look(), NOOP_DURATION_S, False)
 
     print(
-        f"\nStreamTryOn end to end (gRPC stream -> gateway -> Redis/Celery `stream` queue -> "
-        f"render-stream worker prefork x2; {len(frames['640x480'])} frames of d0.mp4 "
+        f"\nStreamTryOn end to end (gRPC stream -> gateway -> Redis `stream` list -> "
+        f"render-stream worker, 2 processes; {len(frames['640x480'])} frames of d0.mp4 "
         f"ping-pong, JPEG q{QUALITY} in and out, look {' + '.join(LOOK)}, max_faces "
         f"{MAX_FACES}; the grpc.aio clients run in this process on the same 2 cores as the "
         "stack)"
@@ -331,8 +330,8 @@ async def bench(
     noop_gateway = noop.transport_ms()
     paced_640 = rows[0][2].transport_ms()
     print(
-        "  transport overhead per frame (one Celery task per frame on the `stream` queue, frame "
-        "and result through Redis):"
+        "  transport overhead per frame (frame, task and result through Redis; the `stream` list "
+        "popped by any worker process):"
     )
     print(
         f"    no-op frame (64x64 grey, no face, empty look), unpaced, n={len(noop.replies)}: "
@@ -340,7 +339,7 @@ async def bench(
         f"{statistics.median(r.timings.worker_ms for r in noop.replies):.2f} ms -> transport "
         f"p50 {np.percentile(noop_transport, 50):.1f} / "
         f"p99 {np.percentile(noop_transport, 99):.1f} ms"
-        f" (of which gateway -> Redis/Celery -> worker -> gateway p50 "
+        f" (of which gateway -> Redis -> worker -> gateway p50 "
         f"{np.percentile(noop_gateway, 50):.1f} ms)"
     )
     print(
