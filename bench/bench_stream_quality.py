@@ -46,7 +46,6 @@ asserts.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
@@ -61,6 +60,8 @@ from typing import Any
 
 import cv2
 import numpy as np
+
+from tests.reference import mediapipe_landmarks as ref  # it also runs itself in its own venv
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEED_CLIP = "d0.mp4"
@@ -88,20 +89,6 @@ CLIPS = (
     ClipSpec("short_hamilton_clip.mp4", 82, 129),
     ClipSpec("s13.mp4"),
 )
-
-
-def _reference_module() -> ModuleType:
-    # The reference script doubles as the helper that runs it in its own venv.
-    name = "tryon_mediapipe_reference"
-    if name in sys.modules:
-        return sys.modules[name]
-    path = ROOT / "tests" / "reference" / "mediapipe_landmarks.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _shared_data() -> Path:
@@ -470,7 +457,6 @@ def main(argv: list[str] | None = None) -> int:
     rounds = max(args.rounds, 1)
     restore = _one_cpu(cpu)  # before any runtime: every thread it starts inherits the mask
     try:
-        ref = _reference_module()
         from services.render.engine import TryOnEngine
 
         with tempfile.TemporaryDirectory() as tmp:

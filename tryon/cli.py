@@ -304,6 +304,18 @@ def _stream(client: Client, args: argparse.Namespace) -> int:
     return 0 if received > failed or sent == 0 else 1
 
 
+def _add_look(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--product",
+        "-p",
+        action="append",
+        type=parse_application,
+        required=True,
+        metavar="ID[:SHADE][@INTENSITY]",
+        help="repeat for a look, painted in order",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tryon", description="tryon API client")
     parser.add_argument("--addr", help="gateway host:port (env TRYON_GRPC_ADDR)")
@@ -318,15 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tri = sub.add_parser("try-on", help="render products on a selfie")
     tri.add_argument("image", help="the selfie (or a face_id with --face-id)")
-    tri.add_argument(
-        "--product",
-        "-p",
-        action="append",
-        type=parse_application,
-        required=True,
-        metavar="ID[:SHADE][@INTENSITY]",
-        help="repeat for a look, painted in order",
-    )
+    _add_look(tri)
     tri.add_argument("--out", "-o", required=True, help="output file (.jpg, .png or .webp)")
     tri.add_argument("--face-id", action="store_true", help="IMAGE is a face_id")
     tri.add_argument("--side-by-side", action="store_true", help="original | result")
@@ -336,15 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     stream = sub.add_parser("stream", help="a video through live try-on (StreamTryOn)")
     stream.add_argument("video", help="the clip (anything ffmpeg reads: MP4, MOV, WebM...)")
-    stream.add_argument(
-        "--product",
-        "-p",
-        action="append",
-        type=parse_application,
-        required=True,
-        metavar="ID[:SHADE][@INTENSITY]",
-        help="repeat for a look, painted in order",
-    )
+    _add_look(stream)
     stream.add_argument("--out", "-o", required=True, help="made-up video (H.264 MP4)")
     stream.add_argument("--max-faces", type=int, default=0, help="0: server default")
     stream.add_argument(

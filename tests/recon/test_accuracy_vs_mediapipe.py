@@ -20,41 +20,23 @@ portraits (biden, obama-240p/480p/720p/1080p, obama3), so a faithful replica wou
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image
 
+# The reference script: it imports only numpy + Pillow here; mediapipe only in its own venv.
+from tests.reference import mediapipe_landmarks as ref
+
 MAX_FACES = 4  # two_people.jpg has 2; room for a false positive to show up in the table
 MEAN_BOUND = 0.01  # of the inter-ocular distance (outer eye corners 33 / 263)
 MAX_BOUND = 0.03
 RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 33, 263
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
-
-
-def _load_reference_module() -> ModuleType:
-    # tests/reference/ is no package: load the script by path (it needs only numpy + Pillow
-    # at import time: mediapipe is imported only inside its reference venv).
-    path = Path(__file__).resolve().parents[1] / "reference" / "mediapipe_landmarks.py"
-    name = "tryon_mediapipe_reference"
-    if name in sys.modules:  # the other recon test module loaded it already
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ref = _load_reference_module()
 
 
 @dataclass(frozen=True)

@@ -14,18 +14,16 @@ separates the mapping's error (mesh vs iBUG definitions, the jaw above all) from
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 
 from face_topology.ibug68 import IBUG68_REGIONS, interocular, mesh_to_ibug68
+from tests.reference import mediapipe_landmarks as ref
 
 MAX_FACES = 30  # group photos: let every face through
 MIN_IOU = 0.3
@@ -36,22 +34,6 @@ MEAN_NME_BOUND = 0.08
 MEDIAN_NME_BOUND = 0.065
 MEXOPENCV_NME_BOUND = 0.07  # each of the two webcam frames (MediaPipe: 5.6%, 4.9%)
 MIN_MATCHED_FACES = 11  # of 45 annotated; MediaPipe matches 13
-
-
-def _load_reference_module() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "reference" / "mediapipe_landmarks.py"
-    name = "tryon_mediapipe_reference"
-    if name in sys.modules:  # the other recon test module loaded it already
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ref = _load_reference_module()
 
 
 @dataclass

@@ -26,12 +26,8 @@ pixels on both sides (per-frame sha1 checked).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -49,6 +45,7 @@ from services.common.payloads import AppliedProduct
 from services.render.engine import Frame, StreamState, TryOnEngine
 from services.render.landmark_smoothing import face_size
 from tests.conftest import TEST_DATA, shared_data_dir
+from tests.reference import mediapipe_landmarks as ref
 
 RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 33, 263
 STILL_FRAMES = 60
@@ -72,24 +69,6 @@ CLIPS = (
     Clip("d3.mp4", 0, 90),
     Clip("short_hamilton_clip.mp4", 82, 90, jitter_asserted=False),
 )
-
-
-def _load_reference_module() -> ModuleType:
-    # tests/reference/ is no package: load the script by path (numpy + Pillow (+ cv2 for
-    # videos) at import time; mediapipe is imported only inside its reference venv).
-    path = Path(__file__).resolve().parents[1] / "reference" / "mediapipe_landmarks.py"
-    name = "tryon_mediapipe_reference"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ref = _load_reference_module()
 
 
 @dataclass
