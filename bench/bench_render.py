@@ -196,6 +196,16 @@ def main(argv: list[str] | None = None) -> int:
             _cases(timer, renderer, rgb, faces[size][0].landmarks, size)
         timer.run(args.warmup, record=False)
         timer.run(runs)
+        # The same lipstick back to back, no stage timers: what a stream's frame pays when the
+        # frame was just decoded (warm caches), beside the interleaved (cold-cache) figure.
+        plain = MakeupRenderer()
+        rgb, marks = scenes["640x480"], faces["640x480"][0].landmarks
+        warm = []
+        for i in range(runs * 3):
+            t0 = time.perf_counter()
+            plain.render(rgb, [marks], [LIPSTICK])
+            if i >= args.warmup:
+                warm.append((time.perf_counter() - t0) * 1e3)
     finally:
         restore()
 
@@ -232,6 +242,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"      {app.category:26} {ms:7.3f} ms, of which paint {paint:.3f} ms")
             figures[name.replace(" ", "_")] = {"ms": ms, "stages_ms": stages}
         report[size] = figures
+    warm_ms = statistics.median(warm)
+    print(
+        f"  640x480 lipstick back to back (warm caches, no stage timers): {warm_ms:.3f} ms; "
+        f"goal <= {GOAL_MS['lipstick']} ms: {warm_ms / GOAL_MS['lipstick']:.2f} x goal"
+    )
+    report["640x480"]["lipstick_warm_ms"] = warm_ms
     print(json.dumps({"bench": "render", "cpu": cpu, "runs": runs, "sizes": _rounded(report)}))
     return 0
 
