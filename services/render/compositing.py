@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import cv2
+import numba
 import numpy as np
 
 from services.render.linear_light import luminance
@@ -135,20 +136,58 @@ def plan_product(
     return BlendPlan(alpha, gain, tinted, base)
 
 
-def apply_plan(lin: np.ndarray, plan: BlendPlan, colour: np.ndarray) -> None:
-    """Paints one shade into `lin` in place: target as one matrix product over the plan's
-    per-pixel terms (cv2.transform), then an alpha blend (cv2.blendLinear)."""
+def apply_plan(
+    lin: np.ndarray, rows: slice, cols: slice, plan: BlendPlan, colour: np.ndarray
+) -> None:
+    """Paints one shade into `lin[rows, cols]` in place (lin: the whole float32 box): target =
+    gain x colour (+ tinted highlight, + white or per-channel base), clipped, then alpha-blended
+    over the pixel. One compiled pass; pixels with alpha 0 are not touched at all."""
     c = colour.astype(np.float32)
-    terms, columns = [plan.gain], [c]
-    if plan.tinted is not None:
-        terms.append(plan.tinted)
-        columns.append(c / max(float(c.max()), 1e-3))
-    if plan.base is not None and plan.base.ndim == 2:
-        terms.append(plan.base)
-        columns.append(np.ones(3, np.float32))
-    stacked = terms[0] if len(terms) == 1 else cv2.merge(terms)
-    target = cv2.transform(stacked, np.stack(columns, axis=1))
-    if plan.base is not None and plan.base.ndim == 3:
-        target += plan.base
-    np.clip(target, 0.0, 1.0, out=target)
-    lin[...] = cv2.blendLinear(target, lin, plan.alpha, 1.0 - plan.alpha)
+    tint = c / np.float32(max(float(c.max()), 1e-3))
+    base = plan.base
+    _blend(
+        lin, rows.start or 0, cols.start or 0, plan.alpha, plan.gain,
+        plan.tinted if plan.tinted is not None else _NONE_2D,
+        base if base is not None and base.ndim == 2 else _NONE_2D,
+        base if base is not None and base.ndim == 3 else _NONE_3D,
+        c, tint,
+    )  # fmt: skip
+
+
+# Stand-ins for absent terms (one compiled signature for every plan).
+_NONE_2D = np.zeros((0, 0), np.float32)
+_NONE_3D = np.zeros((0, 0, 3), np.float32)
+
+
+@numba.njit(cache=True, nogil=True)
+def _blend(
+    lin: np.ndarray,
+    row0: int,
+    col0: int,
+    alpha: np.ndarray,
+    gain: np.ndarray,
+    tinted: np.ndarray,
+    base: np.ndarray,
+    base3: np.ndarray,
+    colour: np.ndarray,
+    tint: np.ndarray,
+) -> None:
+    has_tinted, has_base, has_base3 = tinted.size > 0, base.size > 0, base3.size > 0
+    height, width = alpha.shape
+    for i in range(height):
+        for j in range(width):
+            a = alpha[i, j]
+            if a == 0.0:
+                continue
+            g = gain[i, j]
+            for k in range(3):
+                t = g * colour[k]
+                if has_tinted:
+                    t += tinted[i, j] * tint[k]
+                if has_base:
+                    t += base[i, j]
+                if has_base3:
+                    t += base3[i, j, k]
+                t = min(max(t, np.float32(0.0)), np.float32(1.0))
+                px = lin[row0 + i, col0 + j, k]
+                lin[row0 + i, col0 + j, k] = t * a + px * (np.float32(1.0) - a)

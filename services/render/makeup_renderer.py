@@ -183,7 +183,7 @@ class MakeupRenderer:
             region = lin[rows, cols]  # a view: painted in place
             plan = plan_product(region, alpha, app.category, app.finish, float(app.coverage),
                                 sparkle, raster.face_width)  # fmt: skip
-            apply_plan(region, plan, hex_to_linear(app.hex))
+            apply_plan(lin, rows, cols, plan, hex_to_linear(app.hex))
         # No mask needed: an untouched pixel is blended with weight 0 and the 8-bit -> linear
         # -> 8-bit tables round-trip exactly (tests check bit-exact untouched pixels).
         out[box.slices] = linear_to_srgb8(lin)
