@@ -50,7 +50,9 @@ VISIBILITY_TIMEOUT_S = 300
 
 def create_app() -> Celery:
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    app = Celery("tryon", broker=redis_url, backend=redis_url)
+    # No result backend: every reply travels on its own Redis list (services.gateway.dispatch),
+    # and with one, each send_task would also SUBSCRIBE to a result channel nobody reads.
+    app = Celery("tryon", broker=redis_url)
     app.conf.update(
         task_serializer="json",
         result_serializer="json",
@@ -58,9 +60,7 @@ def create_app() -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        # Interactive tasks answer on their own reply key; batch tasks opt in to results.
         task_ignore_result=True,
-        result_expires=3600,
         task_queues=[Queue(name) for name in CELERY_QUEUES],
         task_default_queue=RECON_QUEUE,
         task_routes={

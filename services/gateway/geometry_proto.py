@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from services.common.payloads import (
     FaceGeometryResult,
     FaceResult,
@@ -30,9 +32,25 @@ def skin_tone_proto(tone: SkinToneResult) -> types_pb2.SkinTone:
     )
 
 
+# Face.landmarks (field 1) as wire bytes: 478 Point3 {x=1, y=2, z=3: float} built by numpy and
+# parsed in C, ~20x faster than 478 Point3 objects made in Python (on every reply and frame).
+_POINT_WIRE = np.dtype(
+    [("tag", "u1"), ("size", "u1"), ("tx", "u1"), ("x", "<f4"), ("ty", "u1"), ("y", "<f4"),
+     ("tz", "u1"), ("z", "<f4")]
+)  # fmt: skip
+
+
+def _landmarks_wire(landmarks: np.ndarray) -> bytes:
+    wire = np.empty(len(landmarks), _POINT_WIRE)
+    wire["tag"], wire["size"] = 0x0A, 15  # field 1, length-delimited; 3 x (1 + 4) bytes
+    wire["tx"], wire["ty"], wire["tz"] = 0x0D, 0x15, 0x1D  # fields 1-3, 32-bit
+    wire["x"], wire["y"], wire["z"] = landmarks[:, 0], landmarks[:, 1], landmarks[:, 2]
+    return wire.tobytes()
+
+
 def face_proto(face: FaceResult | StreamFaceResult) -> types_pb2.Face:
     msg = types_pb2.Face(confidence=face.confidence)
-    msg.landmarks.extend(types_pb2.Point3(x=x, y=y, z=z) for x, y, z in face.landmarks().tolist())
+    msg.MergeFromString(_landmarks_wire(face.landmarks()))
     msg.pose.matrix.extend(face.pose_matrix().ravel().tolist())
     msg.pose.pitch, msg.pose.yaw, msg.pose.roll = face.pitch, face.yaw, face.roll
     msg.box.x_min, msg.box.y_min, msg.box.width, msg.box.height = face.box
