@@ -252,6 +252,10 @@ class StreamSession:
                         "empty message: set config or frame",
                     )
                 self._wake.set()
+                # Let an idle renderer take this frame before the next message is read: two
+                # frames already buffered by gRPC would otherwise arrive in one step, and the
+                # first would be dropped although nothing was rendering.
+                await asyncio.sleep(0)
         except RpcError as exc:
             self._fatal = exc
         except asyncio.CancelledError:
