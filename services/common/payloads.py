@@ -336,6 +336,9 @@ class SkinAttributesPayload(_Payload):
 class RecommendTask(TaskEnvelope):
     user_id: str = ""
     skin: SkinAttributesPayload | None = None
+    # A selfie's face: recsys reads the skin from recon's cached geometry itself (the geometry
+    # never travels through the gateway).
+    face_id: str = ""
     categories: list[Category] = Field(default_factory=list)
     k: int = Field(ge=1, le=100)
 

@@ -9,7 +9,6 @@ from pydantic import ValidationError
 
 from services.common.payloads import (
     EventPayload,
-    FaceGeometryResult,
     RecommendationPayload,
     SkinAttributesPayload,
 )
@@ -65,13 +64,6 @@ def skin_from_request(skin: pb.SkinAttributes) -> SkinAttributesPayload:
     return SkinAttributesPayload(
         lab=lab if has_lab else None, monk_bucket=skin.monk_bucket or None, undertone=undertone
     )
-
-
-def skin_from_geometry(geometry: FaceGeometryResult) -> SkinAttributesPayload:
-    """The largest face's measured skin (recon lists faces largest first)."""
-    tone = geometry.faces[0].skin_tone
-    return SkinAttributesPayload(lab=tone.lab, monk_bucket=tone.monk_bucket,
-                                 undertone=tone.undertone)  # fmt: skip
 
 
 def event_from_request(request: pb.RecordEventRequest) -> EventPayload:

@@ -51,7 +51,6 @@ from services.gateway.recsys_proto import (
     check_k,
     event_from_request,
     recommendation_proto,
-    skin_from_geometry,
     skin_from_request,
 )
 from services.gateway.rpc import RpcError, api_key_from, rpc
@@ -242,7 +241,7 @@ class TryOnServicer(pb_grpc.TryOnServiceServicer):
         k = check_k(request.k)
         categories = categories_from(request)
         shopper = request.WhichOneof("shopper")
-        user_id, skin = "", None
+        user_id, skin, face_id = "", None, ""
         if shopper == "user_id":
             user_id = check_id(request.user_id, "user_id")
         elif shopper == "skin":
@@ -253,13 +252,7 @@ class TryOnServicer(pb_grpc.TryOnServiceServicer):
                     grpc.StatusCode.INVALID_ARGUMENT,
                     "face_id is malformed: pass the face_id a Reconstruct returned",
                 )
-            geometry = await self._geometry(tenant, request.face_id, 1, timeout_s)
-            if not geometry.faces:
-                raise RpcError(
-                    grpc.StatusCode.FAILED_PRECONDITION,
-                    "no face in that selfie: recommend by user_id or skin instead",
-                )
-            skin = skin_from_geometry(geometry)
+            face_id = request.face_id  # recsys reads the face's skin from recon's cache
         else:
             raise RpcError(
                 grpc.StatusCode.INVALID_ARGUMENT,
@@ -267,7 +260,7 @@ class TryOnServicer(pb_grpc.TryOnServiceServicer):
             )
         reply = await self._dispatcher.request(
             RECOMMEND_TASK, RECSYS_QUEUE, RecommendTask, RecommendReply, tenant=tenant,
-            timeout_s=max(remaining_time(context), 0.001), user_id=user_id, skin=skin,
+            timeout_s=timeout_s, user_id=user_id, skin=skin, face_id=face_id,
             categories=categories, k=k,
         )  # fmt: skip
         return pb.RecommendResponse(

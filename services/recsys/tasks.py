@@ -12,21 +12,29 @@ from prometheus_client import Counter, Gauge
 
 from services.common.celery_app import (
     RECOMMEND_TASK,
+    RECON_QUEUE,
+    RECONSTRUCT_TASK,
     RECORD_EVENT_TASK,
     RECORD_TRY_ONS_TASK,
     TRAIN_TASK,
     app,
 )
 from services.common.database import make_engine
+from services.common.errors import ErrorCode, TryonError
 from services.common.payloads import (
+    FaceGeometryResult,
     RecommendReply,
     RecommendTask,
+    ReconstructReply,
+    ReconstructTask,
     RecordEventReply,
     RecordEventTask,
     TrainTask,
     TryOnEventsTask,
 )
+from services.common.redis_keys import face_key, image_key
 from services.common.settings import Settings
+from services.common.task_client import call_task
 from services.common.task_runner import run_interactive
 from services.common.worker_state import PerProcess
 from services.recsys.behaviour_model import train_behaviour
@@ -38,6 +46,8 @@ from services.recsys.skin_affinity import SkinProfile
 from services.render.catalog import CatalogStore, default_database_url
 
 log = logging.getLogger(__name__)
+# A selfie whose geometry is not cached yet: recon finds its face (one model run) within this.
+RECON_TIMEOUT_S = 10
 
 EVENTS = Counter("tryon_events_recorded_total", "Shopper events stored, by type.", ["type"])
 TRAININGS = Counter("tryon_recsys_trainings_total", "Recommender trainings, by outcome.",
@@ -75,11 +85,43 @@ class RecsysWorker:
         return RecordEventReply(created=created)
 
     def recommend(self, task: RecommendTask) -> RecommendReply:
-        skin = SkinProfile(**task.skin.model_dump()) if task.skin else SkinProfile()
+        if task.face_id:
+            skin = self._skin_of_selfie(task.tenant, task.face_id)
+        else:
+            skin = SkinProfile(**task.skin.model_dump()) if task.skin else SkinProfile()
         recommendations, version = self.recommender.recommend(
             task.tenant, user_id=task.user_id, skin=skin, categories=task.categories, k=task.k
         )
         return RecommendReply(recommendations=recommendations, model_version=version)
+
+    def _skin_of_selfie(self, tenant: str, face_id: str) -> SkinProfile:
+        """The largest face's measured skin, from recon's geometry cache (filled by Reconstruct
+        and TryOn); recon is asked only when the selfie is there but its geometry is not."""
+        cached, stored = self.redis.pipeline().get(face_key(tenant, face_id)).exists(
+            image_key(tenant, face_id)
+        ).execute()  # fmt: skip
+        if cached is not None:
+            geometry = FaceGeometryResult.model_validate_json(cached)
+        elif stored:
+            geometry = call_task(
+                app, self.redis, RECONSTRUCT_TASK, RECON_QUEUE, ReconstructTask,
+                ReconstructReply, tenant=tenant, timeout_s=RECON_TIMEOUT_S, face_id=face_id,
+                max_faces=1,
+            ).geometry  # fmt: skip
+            assert geometry is not None
+        else:
+            raise TryonError(
+                ErrorCode.NOT_FOUND,
+                "the selfie expired or was never stored for this tenant: send it again "
+                "(Reconstruct), or recommend by user_id or skin",
+            )
+        if not geometry.faces or geometry.faces[0].skin_tone is None:
+            raise TryonError(
+                ErrorCode.FAILED_PRECONDITION,
+                "no face in that selfie: recommend by user_id or skin instead",
+            )
+        tone = geometry.faces[0].skin_tone
+        return SkinProfile(lab=tone.lab, monk_bucket=tone.monk_bucket, undertone=tone.undertone)
 
     def train(self, reason: str) -> str:
         version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")

@@ -116,6 +116,42 @@ def test_cold_start_from_a_selfie_is_skin_aware(tryon_stub) -> None:  # type: ig
         print(f"  {r.product.category} {r.product.brand} {r.product.name}: {r.reason}")
 
 
+def test_selfie_recommendations_read_recons_cache_not_the_gateway(  # type: ignore[no-untyped-def]
+    tryon_stub, stack: Stack, redis_url: str
+) -> None:
+    """Recommend by face_id is one task to recsys, which reads the skin from recon's cached
+    geometry (no recon round trip through the gateway); with the cache gone but the selfie
+    still stored, recsys asks recon itself; with both gone, NOT_FOUND."""
+    import redis
+
+    from services.common.redis_keys import face_key, image_key
+    from tests.gateway.test_reconstruct import metric_value
+
+    image = OBAMA.read_bytes() + uuid.uuid4().bytes  # distinct bytes: a fresh face_id
+    face_id = tryon_stub.Reconstruct(
+        pb.ReconstructRequest(image=types_pb2.Image(data=image)), metadata=auth(), timeout=30
+    ).geometry.face_id
+    recon_port = stack.worker_metrics_ports["recon"]
+
+    def recon_calls() -> float:
+        return metric_value(recon_port, "tryon_task_duration_seconds_count",
+                            task="recon.reconstruct")  # fmt: skip
+
+    before = recon_calls()
+    cached = recommend(tryon_stub, face_id=face_id, categories=[FOUNDATION], k=3)
+    assert recon_calls() == before, "the cached geometry serves: no recon task"
+    client = redis.Redis.from_url(redis_url)
+    assert client.delete(face_key("alpha", face_id)) == 1
+    asked = recommend(tryon_stub, face_id=face_id, categories=[FOUNDATION], k=3)
+    assert recon_calls() == before + 1, "no cache: recsys asked recon once"
+    assert [m.shade_id for m in asked.recommendations] == [
+        m.shade_id for m in cached.recommendations
+    ]
+    client.delete(face_key("alpha", face_id), image_key("alpha", face_id))
+    err = error(lambda: recommend(tryon_stub, face_id=face_id, k=3))
+    assert err.code() == grpc.StatusCode.NOT_FOUND and "send it again" in err.details()
+
+
 def test_shade_match_is_the_nearest_by_ciede2000(tryon_stub, catalog) -> None:  # type: ignore[no-untyped-def]
     skin = pb.SkinAttributes(lab_l=55.0, lab_a=12.0, lab_b=22.0, monk_bucket=5,
                              undertone=types_pb2.UNDERTONE_WARM)  # fmt: skip
