@@ -113,6 +113,11 @@ class Conversation:
         return list(self._replies)
 
 
+def reported(reply: pb.StreamTryOnResponse) -> set[str]:
+    """The timing stages a reply reports (proto3 leaves unset the stages that did not run)."""
+    return {field.name for field, _ in reply.timings.ListFields()}
+
+
 def lip_colour(rgb: np.ndarray, face: types_pb2.Face) -> np.ndarray:
     """Mean colour inside the lower lip (landmarks 14/17 are its inner/outer middle)."""
     inner, outer = face.landmarks[14], face.landmarks[17]
@@ -130,14 +135,13 @@ def test_clip_streams_in_order_tracked_with_timings(tryon_stub, lipstick, clip) 
     assert all(len(r.faces) == 1 and len(r.faces[0].landmarks) == 478 for r in replies)
     assert all(r.dropped_before == 0 for r in replies)  # one at a time: nothing is stale
     # The first frame detects; after it the one face wanted is tracked from the previous
-    # landmarks (the detector runs again only if it is lost).
-    assert not replies[0].tracked and replies[0].timings.detect_ms > 0
+    # landmarks (the detector runs again only if it is lost). Each reply reports the stages
+    # that ran (which stages, not how long: speed is make bench's).
+    assert not replies[0].tracked and "detect_ms" in reported(replies[0])
     assert sum(r.tracked for r in replies[1:]) >= len(clip) - 2
-    assert all(r.timings.detect_ms == 0 for r in replies[1:] if r.tracked)
-    for r in replies:
-        t = r.timings
-        assert 0 < t.landmarks_ms and 0 < t.render_ms and 0 < t.encode_ms and 0 < t.decode_ms
-        assert t.worker_ms <= t.total_ms
+    assert all("detect_ms" not in reported(r) for r in replies[1:] if r.tracked)
+    every_frame = {"decode_ms", "landmarks_ms", "render_ms", "encode_ms", "worker_ms", "total_ms"}
+    assert all(every_frame <= reported(r) for r in replies)
     # The lips wear the lipstick; the background is untouched (up to JPEG re-encoding).
     for rgb, r in zip(clip[::9], replies[::9], strict=True):
         out = decode(r.image.data)
