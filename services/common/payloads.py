@@ -60,7 +60,7 @@ class FaceResult(_Payload):
     roll: float
     box: tuple[float, float, float, float]  # x_min, y_min, width, height
     confidence: float
-    skin_tone: SkinToneResult | None
+    skin_tone: SkinToneResult | None = None  # measured on photos, not on video frames
 
     def landmarks(self) -> np.ndarray:
         return decode_f32(self.landmarks_f32, (NUM_LANDMARKS, 3))
@@ -198,27 +198,9 @@ class TryOnReply(TaskReply):
     geometry: FaceGeometryResult | None = None
 
 
-class StreamFaceResult(_Payload):
-    """A face of a stream frame: smoothed landmarks, pose, box (no skin tone)."""
-
-    landmarks_f32: str  # (478, 3) float32, frame pixels
-    pose_matrix_f32: str
-    pitch: float
-    yaw: float
-    roll: float
-    box: tuple[float, float, float, float]
-    confidence: float
-
-    def landmarks(self) -> np.ndarray:
-        return decode_f32(self.landmarks_f32, (NUM_LANDMARKS, 3))
-
-    def pose_matrix(self) -> np.ndarray:
-        return decode_f32(self.pose_matrix_f32, (4, 4))
-
-
 class StreamFrameReply(TaskReply):
     image_key: str = ""
-    faces: list[StreamFaceResult] = Field(default_factory=list)
+    faces: list[FaceResult] = Field(default_factory=list)  # smoothed; no skin tone
     tracked: bool = False
     # Milliseconds per stage inside the worker: decode, detect, landmarks, smooth, render,
     # encode, worker.

@@ -8,7 +8,6 @@ from services.common.payloads import (
     FaceGeometryResult,
     FaceResult,
     SkinToneResult,
-    StreamFaceResult,
 )
 from tryon.v1 import types_pb2
 
@@ -48,20 +47,15 @@ def _landmarks_wire(landmarks: np.ndarray) -> bytes:
     return wire.tobytes()
 
 
-def face_proto(face: FaceResult | StreamFaceResult) -> types_pb2.Face:
+def face_proto(face: FaceResult) -> types_pb2.Face:
     msg = types_pb2.Face(confidence=face.confidence)
     msg.MergeFromString(_landmarks_wire(face.landmarks()))
     msg.pose.matrix.extend(face.pose_matrix().ravel().tolist())
     msg.pose.pitch, msg.pose.yaw, msg.pose.roll = face.pitch, face.yaw, face.roll
     msg.box.x_min, msg.box.y_min, msg.box.width, msg.box.height = face.box
-    if isinstance(face, FaceResult) and face.skin_tone is not None:
+    if face.skin_tone is not None:
         msg.skin_tone.CopyFrom(skin_tone_proto(face.skin_tone))
     return msg
-
-
-def stream_face_proto(face: StreamFaceResult) -> types_pb2.Face:
-    """A stream frame's face: no skin tone (measured on photos, not per frame)."""
-    return face_proto(face)
 
 
 def geometry_proto(geometry: FaceGeometryResult, expires_in_s: int) -> types_pb2.FaceGeometry:

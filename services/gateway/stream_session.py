@@ -23,8 +23,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.common.celery_app import STREAM_QUEUE
-from services.common.errors import InvalidImageError
-from services.common.image_codec import MIN_SIDE, inspect_image
+from services.common.image_codec import MIN_SIDE
 from services.common.payloads import AppliedProduct, StreamFrameReply, StreamFrameTask
 from services.common.redis_keys import (
     reply_key,
@@ -33,7 +32,8 @@ from services.common.redis_keys import (
     tenant_streams_key,
 )
 from services.common.settings import Settings
-from services.gateway.geometry_proto import stream_face_proto
+from services.gateway.geometry_proto import face_proto
+from services.gateway.image_input import check_image
 from services.gateway.look_proto import look_from_proto, output_format
 from services.gateway.metrics import STREAM_FRAME_SECONDS, STREAM_FRAMES, STREAMS_ACTIVE
 from services.gateway.rpc import RpcError
@@ -114,22 +114,11 @@ def check_frame(frame: pb.VideoFrame, settings: Settings) -> tuple[bytes, int, i
         raise FrameRefused(
             grpc.StatusCode.INVALID_ARGUMENT, "frame has no pixels: set frame.image or frame.raw"
         )
-    data = frame.image.data
-    if len(data) > settings.max_image_bytes:
-        raise FrameRefused(
-            grpc.StatusCode.RESOURCE_EXHAUSTED,
-            f"frame is {len(data)} bytes; the limit is {settings.max_image_bytes} bytes: "
-            "recompress or downscale it",
-        )
     try:
-        inspect_image(data, limit)
-    except InvalidImageError as exc:
-        code = (
-            grpc.StatusCode.RESOURCE_EXHAUSTED
-            if "the limit is" in exc.message
-            else grpc.StatusCode.INVALID_ARGUMENT
-        )
-        raise FrameRefused(code, exc.message.replace("image.data", "frame.image.data")) from None
+        check_image(frame.image, settings, max_pixels=limit)  # the same edge as a selfie's
+    except RpcError as exc:
+        raise FrameRefused(exc.code, exc.message.replace("image", "frame.image", 1)) from None
+    data = frame.image.data
     return data, 0, 0
 
 
@@ -348,7 +337,7 @@ class StreamSession:
             )
         response.image.data = image
         response.image.content_type = pending.config.content_type
-        response.faces.extend(stream_face_proto(face) for face in reply.faces)
+        response.faces.extend(face_proto(face) for face in reply.faces)
         response.tracked = reply.tracked
         t = reply.timings_ms
         timings = response.timings

@@ -21,8 +21,6 @@ from services.common.celery_app import (
     RENDER_QUEUE,
     TRY_ON_TASK,
 )
-from services.common.errors import InvalidImageError
-from services.common.image_codec import inspect_image
 from services.common.payloads import (
     AppliedProduct,
     EventPayload,
@@ -43,6 +41,7 @@ from services.gateway.auth import API_KEY_HEADER, ApiKeyStore
 from services.gateway.deadlines import remaining_time
 from services.gateway.dispatch import TaskDispatcher
 from services.gateway.geometry_proto import geometry_proto
+from services.gateway.image_input import check_image
 from services.gateway.look_proto import look_from_proto, output_format
 from services.gateway.metrics import LATENCY, REQUESTS
 from services.gateway.recsys_proto import (
@@ -61,32 +60,6 @@ from tryon.v1 import tryon_service_pb2_grpc as pb_grpc
 from tryon.v1 import types_pb2
 
 log = logging.getLogger(__name__)
-
-
-def check_image(image: types_pb2.Image, settings: Settings) -> None:
-    """Everything that can be refused without decoding pixels, refused before any work is queued."""
-    size = len(image.data)
-    if size > settings.max_image_bytes:
-        raise RpcError(
-            grpc.StatusCode.RESOURCE_EXHAUSTED,
-            f"image is {size} bytes; the limit is {settings.max_image_bytes} bytes "
-            f"({settings.max_image_bytes / 2**20:.0f} MiB): downscale or recompress it",
-        )
-    try:
-        info = inspect_image(image.data, settings.max_image_pixels)
-    except InvalidImageError as exc:
-        raise RpcError(grpc.StatusCode.INVALID_ARGUMENT, exc.message) from None
-    declared = image.content_type.strip().lower()
-    if (
-        declared
-        and declared != info.content_type
-        and not (declared == "image/jpg" and info.content_type == "image/jpeg")
-    ):
-        raise RpcError(
-            grpc.StatusCode.INVALID_ARGUMENT,
-            f"image.content_type is {declared!r} but the bytes are {info.content_type}: "
-            "fix the content type or leave it empty",
-        )
 
 
 class TryOnServicer(pb_grpc.TryOnServiceServicer):

@@ -16,15 +16,17 @@ _EXPORTS = {
     "HeadPose": "services.recon.head_pose",
     "TimedRuntime": "services.recon.metrics",
     "reconstruct_faces": "services.recon.reconstruction",
+    "face_result": "services.recon.reconstruction",
+    "landmarks_box": "services.recon.face_landmarker",
     "InferenceRuntime": "services.recon.runtime",
     "create_runtime": "services.recon.runtime",
 }
 
 if TYPE_CHECKING:
-    from services.recon.face_landmarker import FaceLandmarker, FaceLandmarks
+    from services.recon.face_landmarker import FaceLandmarker, FaceLandmarks, landmarks_box
     from services.recon.head_pose import HeadPose
     from services.recon.metrics import TimedRuntime
-    from services.recon.reconstruction import reconstruct_faces
+    from services.recon.reconstruction import face_result, reconstruct_faces
     from services.recon.runtime import InferenceRuntime, create_runtime
 
 __all__ = [
@@ -34,6 +36,8 @@ __all__ = [
     "InferenceRuntime",
     "TimedRuntime",
     "create_runtime",
+    "face_result",
+    "landmarks_box",
     "reconstruct_faces",
 ]
 

@@ -20,6 +20,25 @@ def _to_original(face: FaceLandmarks, scale: float) -> tuple[np.ndarray, tuple[f
     return face.landmarks * np.float32(inv), tuple(v * inv for v in face.box)
 
 
+def face_result(
+    face: FaceLandmarks, skin_tone: SkinToneResult | None = None, scale: float = 1.0
+) -> FaceResult:
+    """One face as the payloads carry it, in the caller's pixels (a photo's skin tone, or none
+    for a video frame; a face without pose gets the identity)."""
+    landmarks, box = _to_original(face, scale)
+    pose = face.pose
+    return FaceResult(
+        landmarks_f32=encode_f32(landmarks),
+        pose_matrix_f32=encode_f32(pose.matrix if pose is not None else np.eye(4)),
+        pitch=float(pose.pitch) if pose is not None else 0.0,
+        yaw=float(pose.yaw) if pose is not None else 0.0,
+        roll=float(pose.roll) if pose is not None else 0.0,
+        box=(float(box[0]), float(box[1]), float(box[2]), float(box[3])),
+        confidence=float(face.confidence),
+        skin_tone=skin_tone,
+    )
+
+
 def reconstruct_faces(
     landmarker: FaceLandmarker, image: DecodedImage, max_faces: int
 ) -> list[FaceResult]:
@@ -30,24 +49,13 @@ def reconstruct_faces(
     results = []
     for face in faces:
         tone = measure_skin_tone(image.rgb, face.landmarks)
-        landmarks, box = _to_original(face, image.scale)
-        results.append(
-            FaceResult(
-                landmarks_f32=encode_f32(landmarks),
-                pose_matrix_f32=encode_f32(face.pose.matrix),
-                pitch=float(face.pose.pitch),
-                yaw=float(face.pose.yaw),
-                roll=float(face.pose.roll),
-                box=(float(box[0]), float(box[1]), float(box[2]), float(box[3])),
-                confidence=float(face.confidence),
-                skin_tone=SkinToneResult(
-                    lab=(float(tone.lab[0]), float(tone.lab[1]), float(tone.lab[2])),
-                    hex=tone.hex,
-                    ita_degrees=float(tone.ita_degrees),
-                    monk_bucket=int(tone.monk_bucket),
-                    undertone=tone.undertone,
-                    confidence=float(tone.confidence),
-                ),
-            )
+        skin = SkinToneResult(
+            lab=(float(tone.lab[0]), float(tone.lab[1]), float(tone.lab[2])),
+            hex=tone.hex,
+            ita_degrees=float(tone.ita_degrees),
+            monk_bucket=int(tone.monk_bucket),
+            undertone=tone.undertone,
+            confidence=float(tone.confidence),
         )
+        results.append(face_result(face, skin, image.scale))
     return results

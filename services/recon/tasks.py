@@ -11,9 +11,9 @@ import redis
 
 from services.common.celery_app import RECONSTRUCT_TASK, app
 from services.common.errors import ErrorCode, TryonError
+from services.common.face_cache import cache_geometry, load_face
 from services.common.image_codec import decode_image
 from services.common.payloads import FaceGeometryResult, ReconstructReply, ReconstructTask
-from services.common.redis_keys import face_key, image_key
 from services.common.settings import Settings
 from services.common.task_runner import run_interactive
 from services.common.worker_state import PerProcess
@@ -47,20 +47,19 @@ class ReconWorker:
         )
 
     def reconstruct(self, task: ReconstructTask) -> ReconstructReply:
-        cache_key = face_key(task.tenant, task.face_id)
-        img_key = image_key(task.tenant, task.face_id)
-        cached, data, ttl = self.redis.pipeline().get(cache_key).get(img_key).ttl(img_key).execute()
-        if cached is not None:
+        stored = load_face(self.redis, task.tenant, task.face_id)
+        if stored.geometry is not None:
             CACHE_LOOKUPS.labels("hit").inc()
-            geometry = FaceGeometryResult.model_validate_json(cached)
-            return ReconstructReply(geometry=_trim(geometry, task.max_faces), cache_hit=True)
+            return ReconstructReply(geometry=_trim(stored.geometry, task.max_faces), cache_hit=True)
         CACHE_LOOKUPS.labels("miss").inc()
-        if data is None:
+        if stored.image is None:
             raise TryonError(
                 ErrorCode.NOT_FOUND,
                 "the image expired or was never stored for this tenant: send it again",
             )
-        decoded = decode_image(data, self.settings.max_image_pixels, max_side=WORKING_MAX_SIDE)
+        decoded = decode_image(
+            stored.image, self.settings.max_image_pixels, max_side=WORKING_MAX_SIDE
+        )
         faces = reconstruct_faces(self.landmarker, decoded, self.settings.max_faces)
         FACES_FOUND.observe(len(faces))
         geometry = FaceGeometryResult(
@@ -69,9 +68,7 @@ class ReconWorker:
             image_height=decoded.height,
             faces=faces,
         )
-        # The geometry is biometric too: it expires with the selfie it came from.
-        if ttl and ttl > 0:
-            self.redis.set(cache_key, geometry.model_dump_json(), ex=ttl)
+        cache_geometry(self.redis, task.tenant, geometry, stored.ttl_s)
         return ReconstructReply(geometry=_trim(geometry, task.max_faces))
 
 

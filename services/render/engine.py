@@ -21,20 +21,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from services.common.errors import ErrorCode, InvalidImageError, TryonError
-from services.common.image_codec import MIN_SIDE, DecodedImage, decode_image, encode_image
+from services.common.errors import ErrorCode, TryonError
+from services.common.image_codec import DecodedImage, decode_image, encode_image
 from services.common.payloads import AppliedProduct, FaceResult
 from services.recon import (
     FaceLandmarker,
-    HeadPose,
+    FaceLandmarks,
     TimedRuntime,
     create_runtime,
+    landmarks_box,
     reconstruct_faces,
 )
 from services.render.landmark_smoothing import LandmarkSmoother, SmootherState, face_size
 from services.render.makeup_renderer import MakeupRenderer
 
-__all__ = ["EngineFace", "EngineResult", "Frame", "StreamState", "TryOnEngine"]
+__all__ = ["EngineResult", "Frame", "StreamState", "TryOnEngine"]
 
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 # A stream looking for new faces (fewer tracked than max_faces) runs the detector this often;
@@ -103,23 +104,13 @@ class StreamState:
         return cls(width, height, faces, since, t_s)
 
 
-@dataclass(frozen=True)
-class EngineFace:
-    """A face as painted: landmarks (smoothed on video), box, confidence and pose."""
-
-    landmarks: np.ndarray  # (478, 3) float32, frame pixels
-    box: tuple[float, float, float, float]
-    confidence: float
-    pose: HeadPose | None
-
-
 @dataclass
 class EngineResult:
     image: bytes
     content_type: str
     width: int
     height: int
-    faces: list[EngineFace]
+    faces: list[FaceLandmarks]  # as painted: smoothed on video; pose only on video
     # Photo mode, found from scratch: the full geometry (skin tone too), for recon's cache.
     geometry: list[FaceResult] | None = None
     state: StreamState | None = None
@@ -235,21 +226,14 @@ class TryOnEngine:
 
     # -- stages ----------------------------------------------------------------------------
     def _decode(self, frame: Frame) -> np.ndarray:
+        # Raw frames were checked at the edge (size, byte count); encoded ones decode here.
         if frame.rgb is not None:
-            rgb = frame.rgb
-            if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
-                raise InvalidImageError(f"raw frame must be RGB uint8 (H, W, 3), got {rgb.shape}")
-            if min(rgb.shape[:2]) < MIN_SIDE:
-                raise InvalidImageError(
-                    f"frame is {rgb.shape[1]}x{rgb.shape[0]} pixels; faces need at least "
-                    f"{MIN_SIDE} px on each side"
-                )
-            return rgb
+            return frame.rgb
         return decode_image(frame.data, self.max_image_pixels).rgb
 
     def _video_faces(
         self, rgb: np.ndarray, state: StreamState, max_faces: int, t_s: float, watch: _Stopwatch
-    ) -> tuple[list[EngineFace], StreamState, bool]:
+    ) -> tuple[list[FaceLandmarks], StreamState, bool]:
         height, width = rgb.shape[:2]
         if (state.width, state.height) != (width, height):
             state = StreamState(width=width, height=height)  # a new size: a new scene
@@ -282,7 +266,7 @@ class TryOnEngine:
             smoothed = np.asarray(smoothed, np.float32)
             # The pose of what is painted: the smoothed landmarks (no pose jitter either).
             pose = self.landmarker.pose(smoothed, width, height)
-            faces.append(EngineFace(smoothed, _box(smoothed), confidence, pose))
+            faces.append(FaceLandmarks(smoothed, landmarks_box(smoothed), confidence, pose))
             tracked_faces.append(TrackedFace(raw=np.asarray(raw, np.float32), smoother=smoother))
         # Largest first, as the API promises (the state keeps the same order).
         order = sorted(range(len(faces)), key=lambda i: -faces[i].box[2] * faces[i].box[3])
@@ -293,14 +277,8 @@ class TryOnEngine:
         return faces, new_state, bool(previous) and not detected
 
 
-def _box(landmarks: np.ndarray) -> tuple[float, float, float, float]:
-    x_min, y_min = landmarks[:, :2].min(axis=0)
-    x_max, y_max = landmarks[:, :2].max(axis=0)
-    return float(x_min), float(y_min), float(x_max - x_min), float(y_max - y_min)
-
-
-def _face_from_result(face: FaceResult) -> EngineFace:
-    return EngineFace(face.landmarks(), tuple(face.box), face.confidence, None)  # type: ignore[arg-type]
+def _face_from_result(face: FaceResult) -> FaceLandmarks:
+    return FaceLandmarks(face.landmarks(), tuple(face.box), face.confidence, None)  # type: ignore[arg-type]
 
 
 def _as_decoded(rgb: np.ndarray) -> DecodedImage:

@@ -25,6 +25,7 @@ from services.common.celery_app import (
     app,
 )
 from services.common.errors import ErrorCode, TryonError
+from services.common.face_cache import cache_geometry, load_face
 from services.common.image_codec import decode_image, encode_image
 from services.common.payloads import (
     AppliedProduct,
@@ -38,17 +39,14 @@ from services.common.payloads import (
     ReconstructTask,
     RerenderChunkTask,
     RerenderTask,
-    StreamFaceResult,
     StreamFrameReply,
     StreamFrameTask,
     TryOnReply,
     TryOnTask,
     UpsertProductsTask,
-    encode_f32,
 )
 from services.common.redis_keys import (
     face_id_for,
-    face_key,
     image_key,
     render_output_key,
     stream_state_key,
@@ -57,6 +55,7 @@ from services.common.settings import Settings
 from services.common.task_client import call_task
 from services.common.task_runner import run_interactive
 from services.common.worker_state import PerProcess
+from services.recon import face_result
 from services.render.catalog import CatalogStore, default_database_url
 from services.render.engine import Frame, StreamState, TryOnEngine
 from services.render.rerender_jobs import (
@@ -109,30 +108,25 @@ class RenderWorker:
     # -- try-on --------------------------------------------------------------------------
     def try_on(self, task: TryOnTask) -> TryOnReply:
         look = self.catalog.resolve_look(task.tenant, task.look)
-        cache_key = face_key(task.tenant, task.face_id)
-        img_key = image_key(task.tenant, task.face_id)
-        cached, data, ttl = self.redis.pipeline().get(cache_key).get(img_key).ttl(img_key).execute()
-        if data is None:
+        stored = load_face(self.redis, task.tenant, task.face_id)
+        if stored.image is None:
             raise TryonError(
                 ErrorCode.NOT_FOUND,
                 "the selfie expired or was never stored for this tenant: send the image again",
             )
-        geometry = FaceGeometryResult.model_validate_json(cached) if cached else None
+        geometry = stored.geometry
         result = self.engine.process(
-            Frame(data=data), look, geometry=geometry.faces if geometry else None,
+            Frame(data=stored.image), look, geometry=geometry.faces if geometry else None,
             max_faces=self.settings.max_faces, face_index=task.face_index,
             output_format=task.output_format, side_by_side=task.side_by_side,
         )  # fmt: skip
-        if geometry is None:
+        if geometry is None:  # found here: cached for recon's Reconstruct and later TryOns
             assert result.geometry is not None
             geometry = FaceGeometryResult(
-                face_id=task.face_id, image_width=result.width,
-                image_height=result.height, faces=result.geometry,
+                face_id=task.face_id, image_width=result.width, image_height=result.height,
+                faces=result.geometry,
             )  # fmt: skip
-            # recon's cache: a later Reconstruct or TryOn of this selfie finds it; biometric,
-            # so it expires with the selfie.
-            if ttl and ttl > 0:
-                self.redis.set(cache_key, geometry.model_dump_json(), ex=ttl)
+            cache_geometry(self.redis, task.tenant, geometry, stored.ttl_s)
         RENDERS.labels("interactive").inc(len(result.faces))
         key = render_output_key(task.tenant, task.request_id)
         self.redis.set(key, result.image, ex=OUTPUT_TTL_S)
@@ -165,20 +159,7 @@ class RenderWorker:
             RENDERS.labels("stream").inc(len(result.faces))
         return StreamFrameReply(
             image_key=key,
-            faces=[
-                StreamFaceResult(
-                    landmarks_f32=encode_f32(f.landmarks),
-                    pose_matrix_f32=encode_f32(
-                        f.pose.matrix if f.pose is not None else np.eye(4, dtype=np.float32)
-                    ),
-                    pitch=float(f.pose.pitch) if f.pose else 0.0,
-                    yaw=float(f.pose.yaw) if f.pose else 0.0,
-                    roll=float(f.pose.roll) if f.pose else 0.0,
-                    box=f.box,
-                    confidence=f.confidence,
-                )
-                for f in result.faces
-            ],
+            faces=[face_result(face) for face in result.faces],
             tracked=result.tracked,
             timings_ms={k: round(v, 3) for k, v in result.timings_ms.items()},
         )
