@@ -137,10 +137,6 @@ class AppliedProduct(_Payload):
         """A resolved shade given directly (tests, benchmarks, reference renders)."""
         return cls(category=category, hex=hex, **fields)  # type: ignore[arg-type]
 
-    @property
-    def is_resolved(self) -> bool:
-        return self.category is not None and bool(self.hex)
-
 
 class TryOnTask(TaskEnvelope):
     """One piece of work per TryOn: render reads the selfie and recon's cached geometry by

@@ -12,7 +12,6 @@ from services.common.payloads import AppliedProduct, Category, EyeshadowZone, Fi
 __all__ = [
     "CATEGORIES",
     "COVERAGE_CATEGORIES",
-    "EYESHADOW_ZONES",
     "FINISHES",
     "AppliedProduct",
     "Category",
@@ -27,8 +26,6 @@ Zone = EyeshadowZone
 
 CATEGORIES: tuple[str, ...] = get_args(Category)
 FINISHES: tuple[str, ...] = get_args(Finish)
-EYESHADOW_ZONES: tuple[str, ...] = get_args(Zone)
-DEFAULT_EYESHADOW_ZONE = "lid"
 # Products whose `coverage` (how much skin they hide) scales the paint; others ignore it.
 COVERAGE_CATEGORIES = frozenset({"foundation", "concealer"})
 
