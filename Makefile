@@ -62,8 +62,9 @@ demo: up  ## a real portrait through Reconstruct: mesh PNG + JSON in out/
 test: install models triton reference browser  ## the whole suite against real Redis, Celery, gRPC and Triton
 	$(PY) -m pytest -q
 
-browser:  ## headless Chromium from Debian's packages (tests/tryon: the MP4 plays in a browser)
-	command -v chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
+browser:  ## headless Chromium + ChromeDriver from Debian's packages (studio and video tests)
+	command -v chromium && command -v chromedriver || \
+		(apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver)
 
 bench: install models triton reference  ## benchmarks: figures and ratios, never asserted
 	$(PY) -m bench

@@ -83,6 +83,7 @@ def private_stack(
     extra_env: Mapping[str, str] | None = None,
     worker_concurrency: int = 2,
     timeout_s: float = 120,
+    with_web: bool = False,
 ) -> Iterator[Stack]:
     """Gateway + `services` workers on free ports, Redis database REDIS_DB (emptied first),
     tenant TENANT with key KEY; logs in a temporary folder removed afterwards."""
@@ -95,6 +96,9 @@ def private_stack(
             redis_url=redis_url,
             grpc_addr=f"127.0.0.1:{free_port()}",
             gateway_metrics_port=free_port(),
+            web_addr=f"127.0.0.1:{free_port()}",
+            web_metrics_port=free_port(),
+            with_web=with_web,
             worker_metrics_ports={name: free_port() for name in services},
             services=tuple(services),
             api_keys_file=keys,

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
+from urllib.request import urlopen
 
 import grpc
 import redis
@@ -62,6 +63,10 @@ class Stack:
     redis_url: str = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     grpc_addr: str = os.environ.get("TRYON_GRPC_ADDR", "127.0.0.1:50051")
     gateway_metrics_port: int = 9100
+    # The web studio (services/web): a partner of the gateway serving browsers.
+    web_addr: str = os.environ.get("TRYON_WEB_ADDR", "127.0.0.1:8080")
+    web_metrics_port: int = 9106
+    with_web: bool = False  # `make up` and the test suite turn it on
     worker_metrics_ports: dict[str, int] = field(
         default_factory=lambda: {name: port for name, (_, _, port) in WORKERS.items()}
     )
@@ -69,6 +74,10 @@ class Stack:
     api_keys_file: Path | None = None
     worker_concurrency: int = 1
     extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.web_addr}"
 
     @property
     def log_dir(self) -> Path:
@@ -83,6 +92,9 @@ class Stack:
         env.update(
             REDIS_URL=self.redis_url,
             TRYON_GRPC_ADDR=self.grpc_addr,
+            TRYON_WEB_ADDR=self.web_addr,
+            # ListProducts' swatch addresses point at the studio, which serves them.
+            TRYON_SWATCH_BASE_URL=f"{self.web_url}/swatches",
             PYTHONPATH=str(ROOT),
             PYTHONUNBUFFERED="1",
         )
@@ -153,6 +165,11 @@ class Stack:
         env["TRYON_METRICS_PORT"] = str(self.gateway_metrics_port)
         self._spawn("gateway", [str(VENV_BIN / "python"), "-m", "services.gateway"], env)
 
+    def start_web(self) -> None:
+        env = self.env()
+        env["TRYON_METRICS_PORT"] = str(self.web_metrics_port)
+        self._spawn("web", [str(VENV_BIN / "python"), "-m", "services.web"], env)
+
     def start_worker(self, service: str) -> None:
         module, queues, _ = WORKERS[service]
         env = self.env()
@@ -200,6 +217,8 @@ class Stack:
     def up(self, timeout_s: float = 120) -> None:
         self.ensure_redis()
         self.start_gateway()
+        if self.with_web:
+            self.start_web()
         for service in self.services:
             self.start_worker(service)
         if "recsys" in self.services:
@@ -207,7 +226,7 @@ class Stack:
         self.wait_ready(timeout_s)
 
     def down(self) -> None:
-        names = ["gateway", "beat", *WORKERS, "redis"]
+        names = ["web", "gateway", "beat", *WORKERS, "redis"]
         for name in names:
             pid = self.pid(name)
             if pid is not None:
@@ -239,6 +258,13 @@ class Stack:
         except grpc.RpcError:
             return False
 
+    def web_serving(self) -> bool:
+        try:
+            with urlopen(f"{self.web_url}/healthz", timeout=1) as reply:
+                return bool(reply.status == 200)
+        except OSError:
+            return False
+
     def concurrency(self, service: str) -> int:
         return max(self.worker_concurrency, MIN_CONCURRENCY.get(service, 1))
 
@@ -255,6 +281,8 @@ class Stack:
 
     def wait_ready(self, timeout_s: float) -> None:
         self._wait(self.gateway_serving, "gateway", timeout_s)
+        if self.with_web:
+            self._wait(self.web_serving, "web studio", timeout_s)
         for service in self.services:
             self._wait(lambda s=service: self.worker_ready(s), f"{service} worker", timeout_s)
 
@@ -275,7 +303,7 @@ def _dev_api_key(var_dir: Path) -> tuple[Path, str]:
 
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "status"
-    stack = Stack()
+    stack = Stack(with_web=True)
     if command == "up":
         keys_file, _ = _dev_api_key(stack.var_dir)
         stack.api_keys_file = keys_file
@@ -288,13 +316,14 @@ def main(argv: list[str]) -> int:
             f"stack up: gateway {stack.grpc_addr} (metrics :{stack.gateway_metrics_port}), "
             f"workers {', '.join(stack.services)}; logs in {stack.log_dir}"
         )
+        print(f"web studio {stack.web_url} (make demo prints its URL with a publishable key)")
         print(f"API key of tenant 'demo': {stack.var_dir / 'demo_api_key'}")
         return 0
     if command == "down":
         stack.down()
         print("stack down")
         return 0
-    for name in ["gateway", *WORKERS, "redis"]:
+    for name in ["web", "gateway", *WORKERS, "redis"]:
         print(
             f"{name:8s} {'running pid ' + str(stack.pid(name)) if stack.pid(name) else 'stopped'}"
         )

@@ -28,6 +28,10 @@ TEST_MAX_IMAGE_BYTES = 4 * 1024 * 1024
 # Short enough for the idle-stream test; streams per tenant low enough to reach the limit.
 TEST_STREAM_IDLE_TIMEOUT_S = 3
 TEST_MAX_STREAMS = 3
+# Low enough for a flood test to reach, high enough for a studio session in the browser tests.
+TEST_WEB_REQUESTS_PER_MINUTE = 200
+# A revoked publishable key is refused by every gateway within this many seconds.
+TEST_KEY_CACHE_TTL_S = 1
 API_KEYS = {"alpha": "alpha-key-0123456789abcdef", "beta": "beta-key-0123456789abcdef"}
 
 
@@ -109,6 +113,9 @@ def stack(
         redis_url=redis_url,
         grpc_addr=f"127.0.0.1:{free_port()}",
         gateway_metrics_port=free_port(),
+        web_addr=f"127.0.0.1:{free_port()}",
+        web_metrics_port=free_port(),
+        with_web=True,
         worker_metrics_ports={
             name: free_port()
             for name in ("recon", "render", "render-batch", "render-stream", "recsys")
@@ -123,6 +130,9 @@ def stack(
             "TRYON_RENDER_OUTPUT_DIR": str(var_dir / "renders"),
             "TRYON_STREAM_IDLE_TIMEOUT_S": str(TEST_STREAM_IDLE_TIMEOUT_S),
             "TRYON_MAX_STREAMS_PER_TENANT": str(TEST_MAX_STREAMS),
+            "TRYON_WEB_REQUESTS_PER_MINUTE": str(TEST_WEB_REQUESTS_PER_MINUTE),
+            "TRYON_WEB_KEY_CACHE_TTL_S": "1",
+            "TRYON_KEY_CACHE_TTL_S": str(TEST_KEY_CACHE_TTL_S),
         },
     )
     st.ensure_redis()

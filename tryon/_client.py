@@ -17,6 +17,8 @@ from tryon.v1 import catalog_service_pb2 as cpb
 from tryon.v1 import catalog_service_pb2_grpc as cpb_grpc
 from tryon.v1 import job_service_pb2 as jpb
 from tryon.v1 import job_service_pb2_grpc as jpb_grpc
+from tryon.v1 import key_service_pb2 as kpb
+from tryon.v1 import key_service_pb2_grpc as kpb_grpc
 from tryon.v1 import tryon_service_pb2 as pb
 from tryon.v1 import tryon_service_pb2_grpc as pb_grpc
 from tryon.v1 import types_pb2
@@ -72,6 +74,7 @@ class Client:
         self.tryon = pb_grpc.TryOnServiceStub(self._channel)
         self.catalog = cpb_grpc.CatalogServiceStub(self._channel)
         self.jobs = jpb_grpc.JobServiceStub(self._channel)
+        self.keys = kpb_grpc.KeyServiceStub(self._channel)
 
     def _call(self, method, request, timeout: float | None = None):  # type: ignore[no-untyped-def]
         return method(request, metadata=self._metadata, timeout=timeout or self.timeout)
@@ -218,9 +221,13 @@ class Client:
         categories: list[int] | None = None,
         k: int = 10,
         timeout: float | None = None,
+        shopper_user_id: str = "",
     ) -> pb.RecommendResponse:
-        """For a known shopper (user_id), a selfie (face_id from reconstruct) or skin."""
-        request = pb.RecommendRequest(categories=categories or [], k=k)
+        """For a known shopper (user_id), a selfie (face_id from reconstruct) or skin. With
+        face_id or skin, shopper_user_id names the known shopper whose history counts too."""
+        request = pb.RecommendRequest(
+            categories=categories or [], k=k, shopper_user_id=shopper_user_id
+        )
         if user_id:
             request.user_id = user_id
         elif face_id:
@@ -234,10 +241,14 @@ class Client:
         return self._call(self.tryon.RecordEvent, event).created
 
     def list_products(self, **filters: object) -> cpb.ListProductsResponse:
+        """Filters are ListProductsRequest fields, e.g. category=..., brand="Dior",
+        query="ruby matte" (every word in the brand, name or a shade name), page_token=..."""
         return self._call(self.catalog.ListProducts, cpb.ListProductsRequest(**filters))
 
-    def get_product(self, product_id: str) -> types_pb2.Product:
-        return self._call(self.catalog.GetProduct, cpb.GetProductRequest(product_id=product_id))
+    def get_product(self, product_id: str, *, include_swatch: bool = False) -> types_pb2.Product:
+        """include_swatch: swatch_uri is the swatch PNG itself, as a data: URI."""
+        request = cpb.GetProductRequest(product_id=product_id, include_swatch=include_swatch)
+        return self._call(self.catalog.GetProduct, request)
 
     def upsert_products(self, products: list[types_pb2.Product]) -> cpb.UpsertProductsResponse:
         return self._call(self.catalog.UpsertProducts, cpb.UpsertProductsRequest(products=products))
@@ -250,6 +261,30 @@ class Client:
 
     def cancel_job(self, job_id: str) -> types_pb2.Job:
         return self._call(self.jobs.CancelJob, jpb.CancelJobRequest(job_id=job_id))
+
+    def create_publishable_key(
+        self, origins: Iterable[str], requests_per_minute: int = 0, label: str = ""
+    ) -> kpb.PublishableKey:
+        """A key for web pages on these origins (scheme://host[:port]); `.key` holds it, shown
+        this once. requests_per_minute 0: the default (600). Needs the secret key."""
+        request = kpb.CreatePublishableKeyRequest(
+            allowed_origins=list(origins), requests_per_minute=requests_per_minute, label=label
+        )
+        return self._call(self.keys.CreatePublishableKey, request)
+
+    def list_publishable_keys(self) -> list[kpb.PublishableKey]:
+        """The tenant's publishable keys, active and revoked (never the keys themselves)."""
+        return list(self._call(self.keys.ListPublishableKeys,
+                               kpb.ListPublishableKeysRequest()).keys)  # fmt: skip
+
+    def revoke_publishable_key(self, key_id: str) -> kpb.PublishableKey:
+        """Stops the key (by its id, "pkid_...") on every gateway within seconds."""
+        request = kpb.RevokePublishableKeyRequest(key_id=key_id)
+        return self._call(self.keys.RevokePublishableKey, request)
+
+    def describe_publishable_key(self) -> kpb.PublishableKey:
+        """The settings of the publishable key this client was made with."""
+        return self._call(self.keys.DescribePublishableKey, kpb.DescribePublishableKeyRequest())
 
     def close(self) -> None:
         self._channel.close()

@@ -97,6 +97,8 @@ def _products(client: Client, args: argparse.Namespace) -> int:
         filters["category"] = _category(args.category)
     if args.colour:
         filters["colour_family"] = args.colour
+    if args.query:
+        filters["query"] = args.query
     response = client.list_products(**filters)
     if args.json:
         json.dump([MessageToDict(p, preserving_proto_field_name=True) for p in response.products],
@@ -183,6 +185,50 @@ def _shade_match(client: Client, args: argparse.Namespace) -> int:
         print(f"skin {tone.hex} (L* {tone.lab_l:.1f} a* {tone.lab_a:.1f} b* {tone.lab_b:.1f}), "
               f"Monk {tone.monk_bucket}, {undertone_name(tone.undertone)} undertone")  # fmt: skip
     _print_recommendations(response, args.json, show_delta_e=True)
+    return 0
+
+
+def _print_key(key) -> None:  # type: ignore[no-untyped-def]
+    created = key.created_at.ToDatetime().strftime("%Y-%m-%d %H:%M")
+    state = "active"
+    if key.HasField("revoked_at"):
+        state = "revoked " + key.revoked_at.ToDatetime().strftime("%Y-%m-%d %H:%M")
+    label = f"  {key.label!r}" if key.label else ""
+    print(f"{key.key_id}  {state:24s} {key.requests_per_minute:6d}/min  created {created}"
+          f"{label}\n    origins: {', '.join(key.allowed_origins)}")  # fmt: skip
+
+
+def _keys_create(client: Client, args: argparse.Namespace) -> int:
+    key = client.create_publishable_key(args.origin, requests_per_minute=args.rpm,
+                                        label=args.label)  # fmt: skip
+    if args.json:
+        json.dump(MessageToDict(key, preserving_proto_field_name=True), sys.stdout)
+        sys.stdout.write("\n")
+        return 0
+    print(f"publishable key: {key.key}")
+    print("(shown this once: put it in your web pages; it can only try on, read the catalog, "
+          "recommend and record events)")  # fmt: skip
+    print(f"key_id: {key.key_id} (to list or revoke it)")
+    print(f"origins: {', '.join(key.allowed_origins)}; {key.requests_per_minute} requests/min")
+    return 0
+
+
+def _keys_list(client: Client, args: argparse.Namespace) -> int:
+    keys = client.list_publishable_keys()
+    if args.json:
+        json.dump([MessageToDict(k, preserving_proto_field_name=True) for k in keys], sys.stdout)
+        sys.stdout.write("\n")
+        return 0
+    if not keys:
+        print("no publishable keys: create one with `tryon keys create --origin https://...`")
+    for key in keys:
+        _print_key(key)
+    return 0
+
+
+def _keys_revoke(client: Client, args: argparse.Namespace) -> int:
+    key = client.revoke_publishable_key(args.key_id)
+    print(f"{key.key_id} revoked (every gateway refuses it within seconds)")
     return 0
 
 
@@ -359,6 +405,9 @@ def build_parser() -> argparse.ArgumentParser:
     prod.add_argument("--brand")
     prod.add_argument("--category", choices=CATEGORIES)
     prod.add_argument("--colour", help="colour family, e.g. red, nude, pink, deep")
+    prod.add_argument(
+        "--query", "-q", help="words that must all appear in the brand, name or a shade name"
+    )
     prod.add_argument("--limit", type=int, default=50)
     prod.add_argument("--json", action="store_true")
     prod.set_defaults(run=_products)
@@ -387,6 +436,24 @@ def build_parser() -> argparse.ArgumentParser:
     shade.add_argument("--category", default="foundation", choices=["foundation", "concealer"])
     shade.add_argument("--json", action="store_true")
     shade.set_defaults(run=_shade_match)
+
+    keys = sub.add_parser("keys", help="publishable keys for web pages (needs your secret key)")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="a new publishable key (printed once)")
+    create.add_argument("--origin", action="append", required=True, metavar="URL",
+                        help="web origin allowed to use it, e.g. https://shop.example.com "
+                        "(repeat, at most 20)")  # fmt: skip
+    create.add_argument("--rpm", type=int, default=0, metavar="N",
+                        help="requests per minute, 1..100000 (default 0: 600)")  # fmt: skip
+    create.add_argument("--label", default="", metavar="TEXT", help="a note for your records")
+    create.add_argument("--json", action="store_true")
+    create.set_defaults(run=_keys_create)
+    listing = keys_sub.add_parser("list", help="your publishable keys (ids, never the keys)")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=_keys_list)
+    revoke = keys_sub.add_parser("revoke", help="stop a publishable key on every gateway")
+    revoke.add_argument("key_id", metavar="KEY_ID", help="pkid_... (from create or list)")
+    revoke.set_defaults(run=_keys_revoke)
     return parser
 
 

@@ -4,6 +4,7 @@ after the fork: pooled connections must not cross it."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,20 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 
-__all__ = ["create_tables", "make_engine", "normalise_url"]
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "create_tables",
+    "default_database_url",
+    "make_engine",
+    "normalise_url",
+]
+
+DEFAULT_DATABASE_URL = "sqlite:///var/catalog.db"
+
+
+def default_database_url() -> str:
+    """The platform's one database: `DATABASE_URL`, else the local SQLite file."""
+    return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
 def normalise_url(database_url: str | URL) -> URL:

@@ -211,10 +211,14 @@ class ListProductsTask(TaskEnvelope):
     max_price_minor: int | None = None
     page_size: int = 50
     page_token: str = ""
+    # Words that must all appear in the brand, name or a shade name (gateway-checked).
+    query: str = ""
 
 
 class GetProductTask(TaskEnvelope):
     product_id: str
+    # swatch_uri as a data: URI of the PNG instead of a tryon://swatch/ reference.
+    include_swatch: bool = False
 
 
 class UpsertProductsTask(TaskEnvelope):

@@ -60,6 +60,18 @@ def stream_state_key(tenant: str, stream_id: str) -> str:
     return f"tryon:t:{check_tenant(tenant)}:stream:{stream_id}"
 
 
+def publishable_key_rate_key(key_id: str, window: int) -> str:
+    """Requests of one publishable key in one fixed window (minute number since the epoch),
+    shared by every gateway."""
+    return f"tryon:pk:{key_id}:rpm:{window}"
+
+
 def tenant_streams_key(tenant: str) -> str:
     """The tenant's open streams (a sorted set scored by last activity), for its limit."""
     return f"tryon:t:{check_tenant(tenant)}:streams"
+
+
+def browser_rate_key(bucket: str, key_id: str, client: str, window: int) -> str:
+    """The web studio's per-browser counter for one minute window. `client` is a digest of the
+    browser's address, never the address itself."""
+    return f"tryon:web:rate:{bucket}:{key_id}:{client}:{window}"

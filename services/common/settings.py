@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 # Selfies are biometric data: they never outlive this, whatever the configuration says.
 MAX_IMAGE_TTL_SECONDS = 15 * 60
 
 
-def _env_int(name: str, default: int, minimum: int, maximum: int) -> int:
+def env_int(name: str, default: int, minimum: int, maximum: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -20,6 +21,19 @@ def _env_int(name: str, default: int, minimum: int, maximum: int) -> int:
     if not minimum <= value <= maximum:
         raise ValueError(f"{name}={value} is out of range: expected {minimum}..{maximum}")
     return value
+
+
+def _env_base_url(name: str) -> str:
+    """An http(s) URL without a trailing slash, or "" when unset."""
+    raw = os.environ.get(name, "").strip().rstrip("/")
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(
+            f"{name}={raw!r} is not an http(s) base URL like https://studio.example/swatches"
+        )
+    return raw
 
 
 @dataclass(frozen=True)
@@ -42,22 +56,30 @@ class Settings:
     stream_frame_timeout_ms: int = 1000
     max_streams_per_tenant: int = 8
     max_stream_frame_pixels: int = 3840 * 2160
+    # Where the web studio serves rendered swatches: tryon://swatch/<tenant>/<product_id>
+    # becomes {swatch_base_url}/<tenant>/<product_id>.png. Empty: tryon:// references as is.
+    swatch_base_url: str = ""
+    # Publishable keys: how long a gateway trusts its cached lookup of a key (a revocation
+    # takes effect on every gateway within this many seconds).
+    key_cache_ttl_s: int = 5
 
     @classmethod
     def from_env(cls) -> Settings:
-        max_faces = _env_int("TRYON_MAX_FACES", 5, 1, 20)
+        max_faces = env_int("TRYON_MAX_FACES", 5, 1, 20)
         return cls(
             redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
             grpc_addr=os.environ.get("TRYON_GRPC_ADDR", "127.0.0.1:50051"),
-            image_ttl_seconds=_env_int("TRYON_IMAGE_TTL_SECONDS", 600, 1, MAX_IMAGE_TTL_SECONDS),
-            max_image_bytes=_env_int("TRYON_MAX_IMAGE_BYTES", 15 * 1024 * 1024, 1024, 64 << 20),
-            max_image_pixels=_env_int("TRYON_MAX_IMAGE_PIXELS", 50_000_000, 10_000, 400_000_000),
+            image_ttl_seconds=env_int("TRYON_IMAGE_TTL_SECONDS", 600, 1, MAX_IMAGE_TTL_SECONDS),
+            max_image_bytes=env_int("TRYON_MAX_IMAGE_BYTES", 15 * 1024 * 1024, 1024, 64 << 20),
+            max_image_pixels=env_int("TRYON_MAX_IMAGE_PIXELS", 50_000_000, 10_000, 400_000_000),
             max_faces=max_faces,
-            default_max_faces=min(max_faces, _env_int("TRYON_DEFAULT_MAX_FACES", 5, 1, 20)),
-            stream_idle_timeout_s=_env_int("TRYON_STREAM_IDLE_TIMEOUT_S", 30, 1, 3600),
-            stream_frame_timeout_ms=_env_int("TRYON_STREAM_FRAME_TIMEOUT_MS", 1000, 50, 60_000),
-            max_streams_per_tenant=_env_int("TRYON_MAX_STREAMS_PER_TENANT", 8, 1, 10_000),
-            max_stream_frame_pixels=_env_int(
+            default_max_faces=min(max_faces, env_int("TRYON_DEFAULT_MAX_FACES", 5, 1, 20)),
+            stream_idle_timeout_s=env_int("TRYON_STREAM_IDLE_TIMEOUT_S", 30, 1, 3600),
+            stream_frame_timeout_ms=env_int("TRYON_STREAM_FRAME_TIMEOUT_MS", 1000, 50, 60_000),
+            max_streams_per_tenant=env_int("TRYON_MAX_STREAMS_PER_TENANT", 8, 1, 10_000),
+            max_stream_frame_pixels=env_int(
                 "TRYON_MAX_STREAM_FRAME_PIXELS", 3840 * 2160, 10_000, 50_000_000
             ),
+            swatch_base_url=_env_base_url("TRYON_SWATCH_BASE_URL"),
+            key_cache_ttl_s=env_int("TRYON_KEY_CACHE_TTL_S", 5, 0, 300),
         )

@@ -1,4 +1,5 @@
-"""Per-tenant API keys, sent by callers in metadata `x-api-key`.
+"""Per-tenant secret API keys, sent by callers in metadata `x-api-key`. (Publishable keys,
+"pk_...", live in the database: publishable_keys.py; authn.py tells the two apart.)
 
 Keys are kept only as SHA-256 digests and compared in constant time against every entry.
 Configuration (either or both):
@@ -47,6 +48,11 @@ class ApiKeyStore:
             else:
                 if len(secret) < 16:
                     raise ValueError(f"API key of tenant {tenant!r} is shorter than 16 characters")
+                if secret.startswith("pk_"):
+                    raise ValueError(
+                        f"API key of tenant {tenant!r} starts with 'pk_', the prefix of "
+                        "publishable keys: choose a secret key without it"
+                    )
                 digest = hash_key(secret)
             entries.append((check_tenant(tenant.strip()), digest))
         return cls(tuple(entries))

@@ -23,7 +23,8 @@ from services.common.payloads import (
     UpsertProductsTask,
 )
 from services.common.redis_keys import is_face_id
-from services.gateway.auth import ApiKeyStore
+from services.common.settings import Settings
+from services.gateway.authn import Authenticator
 from services.gateway.deadlines import remaining_time
 from services.gateway.dispatch import TaskDispatcher
 from services.gateway.product_proto import (
@@ -42,16 +43,44 @@ from tryon.v1 import types_pb2
 MAX_PAGE_SIZE = 500
 MAX_UPSERT = 1000
 MAX_REFERENCE_FACES = 20
+MAX_QUERY_CHARS = 200
+MAX_QUERY_WORDS = 8
 
 
 def _invalid(message: str) -> RpcError:
     return RpcError(grpc.StatusCode.INVALID_ARGUMENT, message)
 
 
+def _query(text: str) -> str:
+    """ListProductsRequest.query, trimmed and checked: "" or 1..MAX_QUERY_WORDS words."""
+    query = " ".join(text.split())
+    if len(query) > MAX_QUERY_CHARS:
+        raise _invalid(
+            f"query is {len(query)} characters; search with at most {MAX_QUERY_CHARS} "
+            "(a few words of the brand, product or shade name)"
+        )
+    if not query.isprintable():
+        raise _invalid("query has control characters: send plain words")
+    words = query.split()
+    if len(words) > MAX_QUERY_WORDS:
+        raise _invalid(
+            f"query has {len(words)} words; use at most {MAX_QUERY_WORDS} words (every word "
+            "must match)"
+        )
+    return query
+
+
 class CatalogServicer(cpb_grpc.CatalogServiceServicer):
-    def __init__(self, api_keys: ApiKeyStore, dispatcher: TaskDispatcher) -> None:
-        self.api_keys = api_keys
+    def __init__(
+        self,
+        authenticator: Authenticator,
+        dispatcher: TaskDispatcher,
+        settings: Settings | None = None,
+    ) -> None:
+        self.authenticator = authenticator
         self._dispatcher = dispatcher
+        # Only TRYON_SWATCH_BASE_URL is used here; read from the environment when not given.
+        self._swatch_base_url = (settings or Settings.from_env()).swatch_base_url
 
     @rpc("ListProducts")
     async def ListProducts(
@@ -62,6 +91,7 @@ class CatalogServicer(cpb_grpc.CatalogServiceServicer):
         prices = [m for m in (request.min_price, request.max_price) if m.currency]
         if any(m.currency != "USD" for m in prices):
             raise _invalid("price filters are in USD for now: set currency 'USD'")
+        query = _query(request.query)
         reply = await self._dispatcher.request(
             LIST_PRODUCTS_TASK, RENDER_QUEUE, ListProductsTask, CatalogReply, tenant=tenant,
             timeout_s=remaining_time(context), brand=request.brand.strip(),
@@ -69,10 +99,10 @@ class CatalogServicer(cpb_grpc.CatalogServiceServicer):
             colour_family=request.colour_family.strip().lower(),
             min_price_minor=request.min_price.amount_minor if request.min_price.currency else None,
             max_price_minor=request.max_price.amount_minor if request.max_price.currency else None,
-            page_size=request.page_size or 50, page_token=request.page_token,
+            page_size=request.page_size or 50, page_token=request.page_token, query=query,
         )  # fmt: skip
         return cpb.ListProductsResponse(
-            products=[product_proto(p) for p in reply.products],
+            products=[product_proto(p, self._swatch_base_url) for p in reply.products],
             next_page_token=reply.next_page_token,
         )
 
@@ -85,8 +115,10 @@ class CatalogServicer(cpb_grpc.CatalogServiceServicer):
         reply = await self._dispatcher.request(
             GET_PRODUCT_TASK, RENDER_QUEUE, GetProductTask, CatalogReply, tenant=tenant,
             timeout_s=remaining_time(context), product_id=request.product_id,
+            include_swatch=request.include_swatch,
         )  # fmt: skip
-        return product_proto(reply.products[0])
+        # A data: URI (include_swatch) or a partner's URL passes through swatch_url unchanged.
+        return product_proto(reply.products[0], self._swatch_base_url)
 
     @rpc("UpsertProducts")
     async def UpsertProducts(
@@ -124,8 +156,8 @@ class CatalogServicer(cpb_grpc.CatalogServiceServicer):
 
 
 class JobServicer(jpb_grpc.JobServiceServicer):
-    def __init__(self, api_keys: ApiKeyStore, dispatcher: TaskDispatcher) -> None:
-        self.api_keys = api_keys
+    def __init__(self, authenticator: Authenticator, dispatcher: TaskDispatcher) -> None:
+        self.authenticator = authenticator
         self._dispatcher = dispatcher
 
     async def _job(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote, unquote
+
 import grpc
 from pydantic import ValidationError
 
@@ -32,6 +34,8 @@ FINISHES = {
     types_pb2.FINISH_METALLIC: "metallic",
 }
 FINISH_ENUMS = {name: value for value, name in FINISHES.items()}
+# services.render.catalog.store.swatch_path_uri's prefix (the gateway does not import render).
+SWATCH_SCHEME = "tryon://swatch/"
 JOB_STATES = {
     "queued": types_pb2.JOB_STATE_QUEUED,
     "running": types_pb2.JOB_STATE_RUNNING,
@@ -53,7 +57,21 @@ def category_name(value: int, where: str, required: bool = True) -> str | None:
         ) from None
 
 
-def product_proto(product: ProductPayload) -> types_pb2.Product:
+def swatch_url(uri: str, base_url: str) -> str:
+    """The URL a caller can fetch for a swatch: tryon://swatch/<tenant>/<product_id> (what the
+    catalog stores for swatches it renders) becomes {base_url}/<tenant>/<product_id>.png when
+    the deployment serves swatches (TRYON_SWATCH_BASE_URL); anything else (a partner's URL,
+    a data: URI) is returned as given."""
+    if not base_url or not uri.startswith(SWATCH_SCHEME):
+        return uri
+    tenant, sep, product_id = uri.removeprefix(SWATCH_SCHEME).partition("/")
+    if not sep or not tenant or not product_id or "/" in product_id:
+        return uri
+    path = "/".join(quote(unquote(part), safe="") for part in (tenant, product_id))
+    return f"{base_url}/{path}.png"
+
+
+def product_proto(product: ProductPayload, swatch_base_url: str = "") -> types_pb2.Product:
     return types_pb2.Product(
         product_id=product.product_id,
         brand=product.brand,
@@ -67,7 +85,7 @@ def product_proto(product: ProductPayload) -> types_pb2.Product:
             for s in product.shades
         ],
         price=types_pb2.Money(currency=product.price_currency, amount_minor=product.price_minor),
-        swatch_uri=product.swatch_uri,
+        swatch_uri=swatch_url(product.swatch_uri, swatch_base_url),
     )  # fmt: skip
 
 
@@ -107,6 +125,7 @@ def product_from_proto(product: types_pb2.Product, index: int) -> ProductPayload
             "category": category, "shades": shades,
             "price_currency": product.price.currency or "USD",
             "price_minor": product.price.amount_minor,
+            "swatch_uri": product.swatch_uri,  # the partner's own (checked by the catalog)
         })  # fmt: skip
     except ValidationError as exc:
         first = exc.errors(include_input=False, include_url=False)[0]

@@ -96,8 +96,11 @@ def event_from_request(request: pb.RecordEventRequest) -> EventPayload:
         raise _invalid(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
 
-def recommendation_proto(item: RecommendationPayload) -> pb.Recommendation:
+def recommendation_proto(
+    item: RecommendationPayload, swatch_base_url: str = ""
+) -> pb.Recommendation:
     return pb.Recommendation(
-        product=product_proto(item.product), shade_id=item.shade_id, score=item.score,
+        product=product_proto(item.product, swatch_base_url), shade_id=item.shade_id,
+        score=item.score,
         reason=item.reason, delta_e=item.delta_e,
     )  # fmt: skip

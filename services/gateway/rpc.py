@@ -1,5 +1,6 @@
-"""What every RPC does around its body: authenticate the tenant, time it, and turn failures
-into precise gRPC statuses (never a stack trace, never request data in the message)."""
+"""What every RPC does around its body: authenticate the caller (authn.Authenticator), time
+it, and turn failures into precise gRPC statuses (never a stack trace, never request data in the
+message)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
 
 from services.common.errors import ErrorCode, TryonError
-from services.gateway.auth import API_KEY_HEADER, ApiKeyStore
+from services.gateway.auth import API_KEY_HEADER
 from services.gateway.metrics import LATENCY, REQUESTS
+
+if TYPE_CHECKING:
+    from services.gateway.authn import Authenticator
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +40,8 @@ class RpcError(Exception):
 
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
-Handler = Callable[[Any, Req, grpc.aio.ServicerContext, str], Awaitable[Resp]]
+# The fourth argument is the caller's tenant (str), or its authn.Principal with principal=True.
+Handler = Callable[[Any, Req, grpc.aio.ServicerContext, Any], Awaitable[Resp]]
 
 
 def api_key_from(context: grpc.aio.ServicerContext) -> str | None:
@@ -46,9 +51,13 @@ def api_key_from(context: grpc.aio.ServicerContext) -> str | None:
     return None
 
 
-def rpc(method: str) -> Callable[[Handler[Req, Resp]], Callable[..., Awaitable[Resp]]]:
-    """Decorates `async def handler(self, request, context, tenant)`; the servicer must have
-    an `api_keys: ApiKeyStore` attribute."""
+def rpc(
+    method: str, *, principal: bool = False
+) -> Callable[[Handler[Req, Resp]], Callable[..., Awaitable[Resp]]]:
+    """Decorates `async def handler(self, request, context, tenant: str)` (with principal=True
+    the last argument is the caller's authn.Principal instead); the servicer must have an
+    `authenticator: Authenticator` attribute. `method` is the RPC's name: publishable keys are
+    scoped by it."""
 
     def wrap(handler: Handler[Req, Resp]) -> Callable[..., Awaitable[Resp]]:
         @functools.wraps(handler)
@@ -56,14 +65,9 @@ def rpc(method: str) -> Callable[[Handler[Req, Resp]], Callable[..., Awaitable[R
             begin = time.perf_counter()
             code = grpc.StatusCode.OK
             try:
-                store: ApiKeyStore = self.api_keys
-                tenant = store.tenant_for(api_key_from(context))
-                if tenant is None:
-                    raise RpcError(
-                        grpc.StatusCode.UNAUTHENTICATED,
-                        f"missing or unknown API key: send your key in metadata '{API_KEY_HEADER}'",
-                    )
-                return await handler(self, request, context, tenant)
+                authenticator: Authenticator = self.authenticator
+                caller = await authenticator.authenticate(context, method)
+                return await handler(self, request, context, caller if principal else caller.tenant)
             except RpcError as exc:
                 code = exc.code
                 await context.abort(exc.code, exc.message)

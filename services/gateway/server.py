@@ -14,11 +14,15 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import REGISTRY, start_http_server
 
 from services.common.celery_app import app as celery_app
+from services.common.errors import TryonError
 from services.common.settings import Settings
 from services.gateway.auth import ApiKeyStore
+from services.gateway.authn import Authenticator
 from services.gateway.catalog_service import CatalogServicer, JobServicer
 from services.gateway.dispatch import TaskDispatcher
+from services.gateway.key_service import KeyServicer
 from services.gateway.metrics import QueueDepthCollector
+from services.gateway.publishable_keys import PublishableKeyStore
 from services.gateway.selfie_store import SelfieStore
 from services.gateway.tryon_service import TryOnServicer
 from services.gateway.unimplemented_services import PrivacyServicer
@@ -27,6 +31,8 @@ from tryon.v1 import (
     catalog_service_pb2_grpc,
     job_service_pb2,
     job_service_pb2_grpc,
+    key_service_pb2,
+    key_service_pb2_grpc,
     privacy_service_pb2,
     privacy_service_pb2_grpc,
     tryon_service_pb2,
@@ -42,6 +48,7 @@ SERVICE_NAMES = (
     catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
     job_service_pb2.DESCRIPTOR.services_by_name["JobService"].full_name,
     privacy_service_pb2.DESCRIPTOR.services_by_name["PrivacyService"].full_name,
+    key_service_pb2.DESCRIPTOR.services_by_name["KeyService"].full_name,
 )
 
 
@@ -70,14 +77,29 @@ async def serve(settings: Settings, api_keys: ApiKeyStore) -> None:
     )
     dispatcher = TaskDispatcher(celery_app, client)
     selfies = SelfieStore(client, settings.image_ttl_seconds)
+    # Publishable keys live in the platform's database (DATABASE_URL); the table is created
+    # now if missing (and again on first use, should the database be down at start).
+    publishable = PublishableKeyStore(cache_ttl_s=settings.key_cache_ttl_s)
+    try:
+        await asyncio.to_thread(publishable.ensure_schema)
+    except TryonError:
+        log.warning("key database unavailable at start: publishable keys fail until it is back")
+    authenticator = Authenticator(api_keys, publishable, client)
     tryon_service_pb2_grpc.add_TryOnServiceServicer_to_server(
-        TryOnServicer(settings, api_keys, dispatcher, selfies, client), server
+        TryOnServicer(settings, authenticator, dispatcher, selfies, client), server
     )
     catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(
-        CatalogServicer(api_keys, dispatcher), server
+        CatalogServicer(authenticator, dispatcher), server
     )
-    job_service_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(api_keys, dispatcher), server)
-    privacy_service_pb2_grpc.add_PrivacyServiceServicer_to_server(PrivacyServicer(api_keys), server)
+    job_service_pb2_grpc.add_JobServiceServicer_to_server(
+        JobServicer(authenticator, dispatcher), server
+    )
+    privacy_service_pb2_grpc.add_PrivacyServiceServicer_to_server(
+        PrivacyServicer(authenticator), server
+    )
+    key_service_pb2_grpc.add_KeyServiceServicer_to_server(
+        KeyServicer(authenticator, publishable), server
+    )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -103,6 +125,7 @@ async def serve(settings: Settings, api_keys: ApiKeyStore) -> None:
     await server.stop(grace=5)
     watcher.cancel()
     await client.aclose()
+    publishable.dispose()
 
 
 def main() -> None:

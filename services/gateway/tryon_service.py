@@ -37,7 +37,7 @@ from services.common.payloads import (
 )
 from services.common.redis_keys import is_face_id
 from services.common.settings import Settings
-from services.gateway.auth import API_KEY_HEADER, ApiKeyStore
+from services.gateway.authn import Authenticator
 from services.gateway.deadlines import remaining_time
 from services.gateway.dispatch import TaskDispatcher
 from services.gateway.geometry_proto import geometry_proto
@@ -52,7 +52,7 @@ from services.gateway.recsys_proto import (
     recommendation_proto,
     skin_from_request,
 )
-from services.gateway.rpc import RpcError, api_key_from, rpc
+from services.gateway.rpc import RpcError, rpc
 from services.gateway.selfie_store import SelfieStore, StoredSelfie
 from services.gateway.stream_session import StreamSession
 from tryon.v1 import tryon_service_pb2 as pb
@@ -66,13 +66,13 @@ class TryOnServicer(pb_grpc.TryOnServiceServicer):
     def __init__(
         self,
         settings: Settings,
-        api_keys: ApiKeyStore,
+        authenticator: Authenticator,
         dispatcher: TaskDispatcher,
         selfies: SelfieStore,
         redis_client: aioredis.Redis,
     ) -> None:
         self.settings = settings
-        self.api_keys = api_keys
+        self.authenticator = authenticator
         self._dispatcher = dispatcher
         self._selfies = selfies
         self._redis = redis_client
@@ -231,13 +231,23 @@ class TryOnServicer(pb_grpc.TryOnServiceServicer):
                 grpc.StatusCode.INVALID_ARGUMENT,
                 "set one of user_id, face_id (from Reconstruct) or skin",
             )
+        if request.shopper_user_id:  # a known shopper with a face or skin: history counts too
+            shopper_user_id = check_id(request.shopper_user_id, "shopper_user_id")
+            if user_id and user_id != shopper_user_id:
+                raise RpcError(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    "user_id and shopper_user_id name different shoppers: send one of them "
+                    "(shopper_user_id goes with face_id or skin)",
+                )
+            user_id = shopper_user_id
         reply = await self._dispatcher.request(
             RECOMMEND_TASK, RECSYS_QUEUE, RecommendTask, RecommendReply, tenant=tenant,
             timeout_s=timeout_s, user_id=user_id, skin=skin, face_id=face_id,
             categories=categories, k=k,
         )  # fmt: skip
+        base_url = self.settings.swatch_base_url
         return pb.RecommendResponse(
-            recommendations=[recommendation_proto(r) for r in reply.recommendations],
+            recommendations=[recommendation_proto(r, base_url) for r in reply.recommendations],
             model_version=reply.model_version,
         )
 
@@ -257,15 +267,11 @@ class TryOnServicer(pb_grpc.TryOnServiceServicer):
         request_iterator: AsyncIterator[pb.StreamTryOnRequest],
         context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[pb.StreamTryOnResponse]:
-        """Live try-on (see stream_session): authenticated and timed like every RPC."""
+        """Live try-on (see stream_session): authenticated and timed like every RPC (a
+        publishable key's stream counts as one request against its limit, when it opens)."""
         begin, code = time.perf_counter(), grpc.StatusCode.OK
         try:
-            tenant = self.api_keys.tenant_for(api_key_from(context))
-            if tenant is None:
-                raise RpcError(
-                    grpc.StatusCode.UNAUTHENTICATED,
-                    f"missing or unknown API key: send your key in metadata '{API_KEY_HEADER}'",
-                )
+            tenant = (await self.authenticator.authenticate(context, "StreamTryOn")).tenant
             session = StreamSession(tenant, self.settings, self._redis)
             async for reply in session.run(request_iterator):
                 yield reply

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.gateway.auth import ApiKeyStore
+from services.gateway.authn import Authenticator
 from services.gateway.rpc import rpc, unimplemented
 from tryon.v1 import privacy_service_pb2_grpc
 
@@ -19,7 +19,7 @@ def _not_yet(method: str) -> Any:
 
 
 class PrivacyServicer(privacy_service_pb2_grpc.PrivacyServiceServicer):
-    def __init__(self, api_keys: ApiKeyStore) -> None:
-        self.api_keys = api_keys
+    def __init__(self, authenticator: Authenticator) -> None:
+        self.authenticator = authenticator
 
     DeleteUserData = _not_yet("DeleteUserData")

@@ -175,11 +175,14 @@ class RenderWorker:
             max_price_minor=task.max_price_minor,
             page_size=task.page_size,
             page_token=task.page_token,
+            query=task.query or None,
         )
         return CatalogReply(products=products, next_page_token=token)
 
     def get_product(self, task: GetProductTask) -> CatalogReply:
-        product = self.catalog.get_product(task.tenant, task.product_id, include_swatch=True)
+        product = self.catalog.get_product(
+            task.tenant, task.product_id, include_swatch=task.include_swatch
+        )
         return CatalogReply(products=[product])
 
     def upsert_products(self, task: UpsertProductsTask) -> CatalogReply:

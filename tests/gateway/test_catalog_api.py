@@ -4,13 +4,16 @@ queue (progress, outputs, idempotency, cancel) while try-ons keep working."""
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
+import cv2
 import grpc
+import numpy as np
 import pytest
 
 from scripts.stack import Stack
@@ -23,6 +26,7 @@ from tryon.v1 import tryon_service_pb2 as pb
 from tryon.v1 import types_pb2
 
 LIPSTICK = types_pb2.PRODUCT_CATEGORY_LIPSTICK
+OWN_SWATCH_BRAND = "Alpha Own Swatch"
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +64,115 @@ def test_real_lipsticks_page_by_page(catalog) -> None:  # type: ignore[no-untype
     assert by_brand and all(p.brand == brand for p in by_brand)
     one = catalog.GetProduct(cpb.GetProductRequest(product_id=ids[0]), metadata=auth(), timeout=10)
     assert one.product_id == ids[0] and one.swatch_uri
+
+
+def searchable(p: types_pb2.Product) -> str:
+    """What a text query looks in: brand, product name and shade names."""
+    return " ".join([p.brand, p.name, *(s.name for s in p.shades)]).lower()
+
+
+def test_text_search_finds_words_in_brand_name_or_shade(catalog) -> None:  # type: ignore[no-untyped-def]
+    everything = list_all(catalog)
+
+    def expected(*words: str) -> list[str]:
+        return [p.product_id for p in everything if all(w in searchable(p) for w in words)]
+
+    # "cherry" is in real shade names (e.g. Dior's), not only in product names.
+    cherry = list_all(catalog, query="  Cherry ")
+    assert cherry and [p.product_id for p in cherry] == expected("cherry")
+    assert any("cherry" not in f"{p.brand} {p.name}".lower() for p in cherry), "shades count"
+    dior = list_all(catalog, query="DIOR")
+    assert any(p.brand == "Dior" for p in dior)
+    assert [p.product_id for p in dior] == expected("dior")
+    # Two words: both must appear (AND), in any of the fields.
+    matte = list_all(catalog, query="matte")
+    both = list_all(catalog, query="matte foundation")
+    assert both and [p.product_id for p in both] == expected("matte", "foundation")
+    assert len(both) < len(matte)
+    # With the other filters too: a category and a query.
+    lip = list_all(catalog, query="cherry", category=LIPSTICK)
+    assert {p.product_id for p in lip} <= {p.product_id for p in cherry}
+    assert all(p.category == LIPSTICK for p in lip)
+    # LIKE wildcards are literal characters, and no match is an empty page.
+    assert list_all(catalog, query="%") == list_all(catalog, query="_") == []
+    empty = catalog.ListProducts(cpb.ListProductsRequest(query="zzqx nosuchword"),
+                                 metadata=auth(), timeout=10)  # fmt: skip
+    assert list(empty.products) == [] and empty.next_page_token == ""
+
+
+def test_text_search_pages_without_duplicates(catalog) -> None:  # type: ignore[no-untyped-def]
+    request = cpb.ListProductsRequest(query="foundation", page_size=500)
+    whole = [p.product_id for p in catalog.ListProducts(request, metadata=auth(), timeout=30)
+             .products]  # fmt: skip
+    assert len(whole) > 20
+    ids, token, pages = [], "", 0
+    while True:
+        page = catalog.ListProducts(
+            cpb.ListProductsRequest(query="foundation", page_size=7, page_token=token),
+            metadata=auth(), timeout=10,
+        )  # fmt: skip
+        ids += [p.product_id for p in page.products]
+        pages += 1
+        token = page.next_page_token
+        if not token:
+            break
+    assert ids == whole and len(set(ids)) == len(ids)
+    assert pages == -(-len(whole) // 7)
+    first = catalog.ListProducts(cpb.ListProductsRequest(query="foundation", page_size=7),
+                                 metadata=auth(), timeout=10)  # fmt: skip
+    with pytest.raises(grpc.RpcError) as err:  # a page token belongs to its query
+        catalog.ListProducts(
+            cpb.ListProductsRequest(query="matte", page_size=7, page_token=first.next_page_token),
+            metadata=auth(), timeout=10,
+        )  # fmt: skip
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "query" in err.value.details()
+
+
+@pytest.mark.parametrize(
+    ("query", "words"), [("lipstick " * 33 + "red", "200"), ("a b c d e f g h i", "8 words")]
+)
+def test_text_search_limits(catalog, query: str, words: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(grpc.RpcError) as err:
+        catalog.ListProducts(cpb.ListProductsRequest(query=query), metadata=auth(), timeout=10)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert words in err.value.details()
+
+
+def test_swatches_are_urls_or_inline_pngs(catalog, stack) -> None:  # type: ignore[no-untyped-def]
+    lipsticks = [p for p in list_all(catalog, category=LIPSTICK) if p.brand != OWN_SWATCH_BRAND]
+    for p in lipsticks[:20]:  # rendered swatches: where the web studio serves them
+        tenant = "alpha" if p.brand == "Alpha Cosmetics" else "public"
+        # The stack points swatch addresses at its web studio, which serves them.
+        expected = f"{stack.web_url}/swatches/{tenant}/{quote(p.product_id, safe='')}.png"
+        assert p.swatch_uri == expected
+    one = catalog.GetProduct(cpb.GetProductRequest(product_id=lipsticks[0].product_id),
+                             metadata=auth(), timeout=10)  # fmt: skip
+    assert one.swatch_uri == lipsticks[0].swatch_uri
+    inline = catalog.GetProduct(
+        cpb.GetProductRequest(product_id=lipsticks[0].product_id, include_swatch=True),
+        metadata=auth(), timeout=10,
+    )  # fmt: skip
+    prefix = "data:image/png;base64,"
+    assert inline.swatch_uri.startswith(prefix)
+    png = base64.b64decode(inline.swatch_uri.removeprefix(prefix), validate=True)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
+    assert image is not None and min(image.shape[:2]) >= 16
+    # A partner's own swatch URL is theirs: returned as given, inline or not.
+    own = "https://cdn.alpha.example/swatches/lip%201.png?v=3"
+    partners = product("alpha-own-swatch", swatch_uri=own)
+    partners.brand = OWN_SWATCH_BRAND
+    catalog.UpsertProducts(cpb.UpsertProductsRequest(products=[partners]), metadata=auth(),
+                           timeout=30)  # fmt: skip
+    for include in (False, True):
+        got = catalog.GetProduct(
+            cpb.GetProductRequest(product_id="alpha-own-swatch", include_swatch=include),
+            metadata=auth(), timeout=10,
+        )  # fmt: skip
+        assert got.swatch_uri == own
+    listed = list_all(catalog, query="alpha-own-swatch")
+    assert [p.swatch_uri for p in listed] == [own]
 
 
 def product(product_id: str, hex_: str = "#b03040", **kw) -> types_pb2.Product:  # type: ignore[no-untyped-def]

@@ -169,6 +169,40 @@ def test_shade_match_is_the_nearest_by_ciede2000(tryon_stub, catalog) -> None:  
     print("shade match: " + ", ".join(f"{m.product.brand} {m.delta_e:.2f}" for m in matches))
 
 
+def test_a_face_and_a_known_shopper_together(tryon_stub, stack: Stack) -> None:  # type: ignore[no-untyped-def]
+    """The studio knows the selfie and the shopper: face_id + shopper_user_id matches shades to
+    the face and counts the shopper's history (a buyer is not offered what they bought)."""
+    from tryon import Client
+
+    face_id = tryon_stub.Reconstruct(
+        pb.ReconstructRequest(image=types_pb2.Image(data=OBAMA.read_bytes())),
+        metadata=auth(), timeout=30,
+    ).geometry.face_id  # fmt: skip
+    anonymous = recommend(tryon_stub, face_id=face_id, categories=[FOUNDATION], k=3)
+    bought = anonymous.recommendations[0].product.product_id
+    shopper = f"studio-{uuid.uuid4().hex[:8]}"
+    now = time.time() - 60
+    record(tryon_stub, event(shopper, pb.EVENT_TYPE_ADD_TO_CART, bought, now))
+    record(tryon_stub, event(shopper, pb.EVENT_TYPE_PURCHASE, bought, now + 1))
+    with Client(stack.grpc_addr, api_key=API_KEYS["alpha"]) as client:
+        known = client.recommend(face_id=face_id, shopper_user_id=shopper,
+                                 categories=[FOUNDATION], k=3)  # fmt: skip
+    ids = [r.product.product_id for r in known.recommendations]
+    assert len(ids) == 3 and bought not in ids, "the shopper's purchase counts"
+    assert all(r.reason and r.delta_e > 0 for r in known.recommendations), "still a shade match"
+    assert bought in [r.product.product_id for r in recommend(
+        tryon_stub, face_id=face_id, categories=[FOUNDATION], k=3).recommendations]  # fmt: skip
+    same = recommend(tryon_stub, user_id=shopper, shopper_user_id=shopper, k=2)
+    assert len(same.recommendations) == 2
+    for kw, word in [
+        ({"user_id": shopper, "shopper_user_id": "someone-else"}, "different shoppers"),
+        ({"face_id": face_id, "shopper_user_id": "x" * 200}, "shopper_user_id"),
+        ({"shopper_user_id": shopper}, "set one of user_id"),
+    ]:
+        err = error(lambda kw=kw: recommend(tryon_stub, k=3, **kw))
+        assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and word in err.details()
+
+
 @pytest.mark.parametrize("k", [0, 10_000])
 def test_k_out_of_range(tryon_stub, k: int) -> None:  # type: ignore[no-untyped-def]
     err = error(lambda: recommend(tryon_stub, user_id="anyone", k=k))

@@ -44,7 +44,7 @@ def decode_page_token(token: str, fingerprint: str) -> str:
         raise TryonError(
             ErrorCode.INVALID_ARGUMENT,
             "page_token belongs to a query with other filters: keep brand, category, "
-            "colour_family and the price bounds of the first page, or start over with an empty "
-            "page_token",
+            "colour_family, the price bounds and query of the first page, or start over with an "
+            "empty page_token",
         )
     return after

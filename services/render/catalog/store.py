@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import threading
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
@@ -33,15 +32,18 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     or_,
     select,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import String
 
 from services.common.color import hex_to_lab
-from services.common.database import make_engine, normalise_url
+from services.common.colour_families import ALL_FAMILIES, colour_family
+from services.common.database import default_database_url, make_engine, normalise_url
 from services.common.errors import ErrorCode, TryonError
 from services.common.payloads import (
     AppliedProduct,
@@ -49,7 +51,6 @@ from services.common.payloads import (
     ProductPayload,
     ShadePayload,
 )
-from services.render.catalog.colour_families import ALL_FAMILIES, colour_family
 from services.render.catalog.page_token import (
     decode_page_token,
     encode_page_token,
@@ -61,7 +62,6 @@ from services.render.catalog.swatch import render_swatch_png
 from services.render.catalog.validation import CATEGORIES, check_batch, check_tenant
 
 PUBLIC_TENANT = "public"
-DEFAULT_DATABASE_URL = "sqlite:///var/catalog.db"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 # How long another process may serve a product it cached before seeing an upsert.
@@ -70,6 +70,9 @@ _CACHE_SIZE = 4096
 _SCHEMA_LOCK_ID = 0x7472796F6E  # "tryon": serialises create_all across processes on PostgreSQL
 _SHADE_ID_HINTS = 5
 _IN_CHUNK = 500  # ids per IN (...) list, well under SQLite's and PostgreSQL's parameter limits
+MAX_QUERY_CHARS = 200
+MAX_QUERY_WORDS = 8
+_LIKE_ESCAPE = "\\"
 
 _PRODUCT_COLUMNS = [
     products.c.tenant,
@@ -113,10 +116,6 @@ class _CachedProduct:
     by_id: Mapping[str, ShadePayload]
 
 
-def default_database_url() -> str:
-    return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-
-
 def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -134,6 +133,47 @@ def _normalise(product: ProductPayload) -> ProductPayload:
         return product
     fixed = [s.model_copy(update={"hex": s.hex.lower()}) for s in product.shades]
     return product.model_copy(update={"shades": fixed})
+
+
+def _query_words(query: str | None) -> list[str]:
+    """A text query's words (split on whitespace), checked against the API's limits."""
+    text = " ".join((query or "").split())
+    words = text.split()
+    if len(text) > MAX_QUERY_CHARS or len(words) > MAX_QUERY_WORDS:
+        raise TryonError(
+            ErrorCode.INVALID_ARGUMENT,
+            f"query is {len(text)} characters and {len(words)} words: use at most "
+            f"{MAX_QUERY_CHARS} characters and {MAX_QUERY_WORDS} words",
+        )
+    return words
+
+
+def _word_matches(word: str) -> ColumnElement[bool]:
+    """`word` appears, case-insensitively, in the product's brand, name or one of its shade
+    names. LIKE with its wildcards escaped and lower() on both sides, the same on SQLite and
+    PostgreSQL. The word is also lowered here: SQLite's lower() (and PostgreSQL's under the C
+    locale) folds ASCII letters only, so "LUMIÈRE" still finds "Lumière"; only upper-case
+    non-ASCII letters in the catalog ("LUMIÈRE" stored as such) match just their own case."""
+    escaped = (
+        word.lower()
+        .replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2)
+        .replace("%", _LIKE_ESCAPE + "%")
+        .replace("_", _LIKE_ESCAPE + "_")
+    )
+    pattern = func.lower(literal(f"%{escaped}%", String))
+
+    def like(column: ColumnElement[str]) -> ColumnElement[bool]:
+        return func.lower(column).like(pattern, escape=_LIKE_ESCAPE)
+
+    return or_(
+        like(products.c.brand),
+        like(products.c.name),
+        exists().where(
+            shades.c.tenant == products.c.tenant,
+            shades.c.product_id == products.c.product_id,
+            like(shades.c.name),
+        ),
+    )
 
 
 def swatch_path_uri(owner_tenant: str, product_id: str) -> str:
@@ -278,6 +318,7 @@ class CatalogStore:
         currency: str | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         page_token: str = "",
+        query: str | None = None,
     ) -> tuple[list[ProductPayload], str]:
         """One page of the products `tenant` sees, ordered by product_id (bytewise), and the
         token of the next page ("" on the last one).
@@ -286,7 +327,9 @@ class CatalogStore:
         brand name, case-insensitively. colour_family matches a product when ANY of its shades
         is in that family. Price bounds are inclusive, in minor units, and, when either is
         given, leave out products whose price is unknown (price_minor 0, e.g. the seeded real
-        catalog); `currency` restricts to one ISO 4217 code. Swatches come as
+        catalog); `currency` restricts to one ISO 4217 code. `query` is a text search: every
+        one of its words (at most MAX_QUERY_WORDS) appears, case-insensitively, in the brand,
+        the product name or one of the product's shade names. Swatches come as
         tryon://swatch/<tenant>/<product_id> references (see get_swatch_png).
         """
         check_tenant(tenant)
@@ -326,6 +369,9 @@ class CatalogStore:
             "family": colour_family or None, "min": min_price_minor, "max": max_price_minor,
             "currency": currency or None,
         }  # fmt: skip
+        words = _query_words(query)
+        if words:  # only then: tokens of queries without text keep their fingerprint
+            filters["query"] = " ".join(words).lower()
         fingerprint = filters_fingerprint(filters)
         after = decode_page_token(page_token, fingerprint) if page_token else None
 
@@ -350,6 +396,7 @@ class CatalogStore:
                 conds.append(products.c.price_minor <= max_price_minor)
         if currency:
             conds.append(products.c.price_currency == currency.upper())
+        conds.extend(_word_matches(w) for w in words)
         if after is not None:
             conds.append(products.c.product_id > after)
 
