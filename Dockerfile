@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
-# tryon: one image for the gateway and every Celery worker; the Kubernetes `args:` pick the role
-# (deploy/k8s). It carries the ONNX models (`make models` at build time) and the Triton model
-# repository, so code, models and Triton configs always ship together.
+# tryon: one image for the gateway, the web studio and every worker; the Kubernetes `args:` pick
+# the role (deploy/k8s). It carries the ONNX models (`make models` at build time) and the Triton
+# model repository, so code, models and Triton configs always ship together.
 #
 #   docker build -t tryon:dev .
 #
@@ -55,7 +55,8 @@ RUN apt-get update \
  && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin tryon
 COPY --from=build /wheels/ /tmp/wheels/
 # Equivalent of `pip install .` from the wheel built above (dependencies come from PyPI, pinned
-# in pyproject.toml).
+# in pyproject.toml). The wheel carries the package data pyproject.toml names: the catalog's
+# JSON and the web studio's page, scripts and styles (services/web/static/).
 # LightFM --no-deps: it asks for scikit-learn and requests, which it only uses in helpers we
 # do not call.
 RUN pip install /tmp/wheels/tryon-*.whl \
@@ -67,6 +68,7 @@ COPY --from=build /src/models/ /app/models/
 COPY --from=build /src/deploy/triton/model_repository/ /app/deploy/triton/model_repository/
 # Numeric, so Kubernetes' runAsNonRoot can verify it (the manifests also set runAsUser 10001).
 USER 10001:10001
-EXPOSE 50051 9100
+# gateway gRPC + metrics, web studio HTTP + metrics
+EXPOSE 50051 9100 8080 9106
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["python", "-m", "services.gateway"]

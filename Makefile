@@ -62,9 +62,10 @@ demo: up  ## a real portrait through Reconstruct: mesh PNG + JSON in out/
 test: install models triton reference browser  ## the whole suite against real Redis, Celery, gRPC and Triton
 	$(PY) -m pytest -q
 
-browser:  ## headless Chromium + ChromeDriver from Debian's packages (studio and video tests)
-	command -v chromium && command -v chromedriver || \
-		(apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver)
+browser:  ## headless Chromium + ChromeDriver + a CJK font from Debian (studio and video tests)
+	command -v chromium && command -v chromedriver && fc-list :lang=zh | grep -q . || \
+		(apt-get update && apt-get install -y --no-install-recommends \
+			chromium chromium-driver fonts-wqy-zenhei)
 
 bench: install models triton reference  ## benchmarks: figures and ratios, never asserted
 	$(PY) -m bench

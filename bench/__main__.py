@@ -14,6 +14,7 @@ BENCHMARKS = (
     "bench.bench_e2e",
     "bench.bench_tryon",
     "bench.bench_stream",
+    "bench.bench_studio",
     "bench.bench_triton",
     "bench.bench_recsys",
     "bench.bench_recommend",

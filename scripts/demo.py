@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import cv2
+import grpc
 import imageio_ffmpeg
 import numpy as np
 from google.protobuf.json_format import MessageToDict
@@ -113,7 +114,33 @@ def main() -> int:
             recommendations(client, geometry.face_id)
             # The foundation was matched to the portrait's skin, not the clip's: leave it out.
             stream_video(client, look[1:])
+        print_studio_url(client, look[-1] if geometry.faces else None)
     return 0
+
+
+def print_studio_url(client: Client, product: types_pb2.Application | None) -> None:
+    """The web studio's address for this tenant: a publishable key bound to the studio's own
+    origin (kept in var/ and reused while it is live; the secret key never leaves this script)."""
+    web = f"http://{os.environ.get('TRYON_WEB_ADDR', '127.0.0.1:8080')}"
+    key_path = ROOT / "var" / "demo_publishable_key"
+    key = key_path.read_text().strip() if key_path.exists() else ""
+    if key:
+        try:
+            with Client(api_key=key) as browser_like:
+                if web not in browser_like.describe_publishable_key().allowed_origins:
+                    key = ""
+        except grpc.RpcError:
+            key = ""  # revoked, or another database
+    if not key:
+        key = client.create_publishable_key([web], label="make demo").key
+        key_path.write_text(key)
+        key_path.chmod(0o600)
+    query = f"key={key}" + (f"&product={product.product_id}&shade={product.shade_id}"
+                            if product else "")  # fmt: skip
+    print(f"\nWeb studio (live camera, photo, catalog, shade finder, recommendations):\n"
+          f"  {web}/studio?{query}")  # fmt: skip
+    print(f'  embed on a product page: <script src="{web}/embed.js" data-key="{key}" '
+          f'data-product="PRODUCT_ID" async></script>  (origins: tryon keys create --origin)')
 
 
 def report_geometry(image_path: Path, geometry, first_ms: float, cached_ms: float) -> None:  # type: ignore[no-untyped-def]

@@ -42,7 +42,7 @@ def swatch_url(uri: str, key: str) -> str:
 
 def product_json(product: types_pb2.Product, key: str) -> dict[str, Any]:
     price = None
-    if product.price.currency:
+    if product.price.currency and product.price.amount_minor > 0:  # 0: the catalog has none
         price = {"currency": product.price.currency, "amount_minor": product.price.amount_minor}
     return {
         "product_id": product.product_id,
