@@ -6,9 +6,12 @@ No cluster runs here; these tests are what stands between a typo and a failed ro
 
 from __future__ import annotations
 
+import fnmatch
+import os
 import re
 import shlex
 import subprocess
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,9 +35,16 @@ WORKERS = {
 }
 GATEWAY_GRPC_PORT = 50051
 GATEWAY_METRICS_PORT = 9100
+# The web studio (services/web): browsers' HTTP + WebSocket port, its Service port, metrics.
+WEB_HTTP_PORT = 8080
+WEB_SERVICE_PORT = 80
+WEB_METRICS_PORT = 9106
 APP_UID = 10001
 # Secrets an operator creates out of band in production (README.md): never in the manifests.
 EXTERNAL_SECRETS = {"tryon-api-keys", "tryon-redis", "tryon-database"}
+# The only Secret the web studio may see: it forwards browsers' publishable keys and must never
+# hold a secret API key (nor the database's credentials).
+WEB_SECRETS = {"tryon-redis"}
 
 CLUSTER_SCOPED = {"Namespace", "PriorityClass", "ClusterRole", "ClusterRoleBinding"}
 
@@ -149,6 +159,69 @@ def pod_labels(docs: list[Doc]) -> list[dict[str, str]]:
         for d in docs
         if d["kind"] in ("Deployment", "StatefulSet", "DaemonSet")
     ]
+
+
+def port_matches(rule_port: int | str, c: Doc, port: int) -> bool:
+    if isinstance(rule_port, str):
+        return any(p["name"] == rule_port and p["containerPort"] == port for p in c["ports"])
+    return rule_port == port
+
+
+def peer_admits(peer: Doc, src: dict[str, str] | None, same_namespace: bool) -> bool:
+    """One `from` entry against a source: a pod's labels, or None for outside the cluster."""
+    if "ipBlock" in peer:
+        return peer["ipBlock"]["cidr"] in ("0.0.0.0/0", "::/0") and not peer["ipBlock"].get(
+            "except"
+        )
+    if src is None:
+        return False
+    pod_ok = selects(peer.get("podSelector", {}).get("matchLabels", {}), src)
+    if "namespaceSelector" in peer:
+        return peer["namespaceSelector"] == {} and pod_ok  # only "any namespace" is decidable
+    return same_namespace and pod_ok
+
+
+def ingress_admits(
+    docs: list[Doc],
+    deployment: str,
+    port: int,
+    src: dict[str, str] | None,
+    same_namespace: bool = True,
+) -> bool:
+    """Whether the rendered NetworkPolicies let `src` open a connection to `port` of the pods of
+    `deployment` (podSelector/namespaceSelector by labels; egress is checked separately)."""
+    dep = by_name(docs, "Deployment")[deployment]
+    labels = dep["spec"]["template"]["metadata"]["labels"]
+    c = dep["spec"]["template"]["spec"]["containers"][0]
+    policies = [
+        p
+        for p in of_kind(docs, "NetworkPolicy")
+        if "Ingress" in p["spec"].get("policyTypes", ["Ingress"])
+        and selects(p["spec"]["podSelector"].get("matchLabels", {}), labels)
+    ]
+    if not policies:
+        return True
+    for pol in policies:
+        for rule in pol["spec"].get("ingress", []):
+            if "ports" in rule and not any(port_matches(p["port"], c, port) for p in rule["ports"]):
+                continue
+            if "from" not in rule or any(
+                peer_admits(peer, src, same_namespace) for peer in rule["from"]
+            ):
+                return True
+    return False
+
+
+def egress_restricted(docs: list[Doc], labels: dict[str, str]) -> bool:
+    return any(
+        "Egress" in p["spec"].get("policyTypes", [])
+        and selects(p["spec"]["podSelector"].get("matchLabels", {}), labels)
+        for p in of_kind(docs, "NetworkPolicy")
+    )
+
+
+def template_labels(docs: list[Doc], deployment: str) -> dict[str, str]:
+    return by_name(docs, "Deployment")[deployment]["spec"]["template"]["metadata"]["labels"]
 
 
 # Workers that are not Celery workers: the queue (a Redis list) each pops, by its argv.
@@ -278,6 +351,17 @@ def test_references_resolve(overlay: tuple[str, list[Doc]]) -> None:
     for pol in of_kind(docs, "NetworkPolicy"):
         sel = pol["spec"]["podSelector"].get("matchLabels", {})
         assert any(selects(sel, lb) for lb in labels), pol["metadata"]
+    services = by_name(docs, "Service")
+    for ing in of_kind(docs, "Ingress"):
+        for rule in ing["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                backend = path["backend"]["service"]
+                assert backend["name"] in services, ing["metadata"]
+                port = backend["port"]
+                assert any(
+                    p.get("name") == port.get("name") if "name" in port else p["port"] == port
+                    for p in services[backend["name"]]["spec"]["ports"]
+                ), ing["metadata"]
     deployments = by_name(docs, "Deployment")
     for hpa in of_kind(docs, "HorizontalPodAutoscaler"):
         target = hpa["spec"]["scaleTargetRef"]["name"]
@@ -325,7 +409,10 @@ def test_metrics_ports_match_env_annotations_probes_and_services(
     overlay: tuple[str, list[Doc]],
 ) -> None:
     _, docs = overlay
-    expected = {n: port for n, (_, port) in WORKERS.items()} | {"gateway": GATEWAY_METRICS_PORT}
+    expected = {n: port for n, (_, port) in WORKERS.items()} | {
+        "gateway": GATEWAY_METRICS_PORT,
+        "web": WEB_METRICS_PORT,
+    }
     deployments = by_name(docs, "Deployment")
     services = of_kind(docs, "Service")
     for name, port in expected.items():
@@ -347,6 +434,9 @@ def test_metrics_ports_match_env_annotations_probes_and_services(
         svc = metric_svcs[0]
         assert svc["metadata"]["labels"].get("tryon.io/metrics") == "true"
         assert svc["spec"].get("type", "ClusterIP") == "ClusterIP", "metrics stay in-cluster"
+        if name == "web":
+            # services.web binds its metrics server to 127.0.0.1 unless told otherwise.
+            assert env["TRYON_METRICS_ADDR"] == "0.0.0.0", "Prometheus scrapes the pod IP"
         if name in WORKERS:
             assert env["PROMETHEUS_MULTIPROC_DIR"] in {m["mountPath"] for m in c["volumeMounts"]}, (
                 name
@@ -370,28 +460,145 @@ def test_the_gateway_serves_grpc_on_50051(overlay: tuple[str, list[Doc]]) -> Non
     keys_file = env["TRYON_API_KEYS_FILE"]
     mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
     assert str(Path(keys_file).parent) in mounts and mounts[str(Path(keys_file).parent)]["readOnly"]
+    labels = template_labels(docs, "gateway")
     for public in (s for s in of_kind(docs, "Service") if s["spec"].get("type") == "LoadBalancer"):
-        assert [p["port"] for p in public["spec"]["ports"]] == [GATEWAY_GRPC_PORT], (
-            "only gRPC goes public, never metrics"
-        )
+        if selects(public["spec"]["selector"], labels):
+            assert [p["port"] for p in public["spec"]["ports"]] == [GATEWAY_GRPC_PORT], (
+                "only gRPC goes public, never metrics"
+            )
+
+
+def test_the_gateway_reads_publishable_keys_from_the_database(
+    overlay: tuple[str, list[Doc]],
+) -> None:
+    """Publishable keys live in the platform's database (services/gateway/publishable_keys.py):
+    the gateway gets DATABASE_URL from the same Secret as the catalog's workers."""
+    _, docs = overlay
+    refs = {}
+    for name in ("gateway", "render", "recsys"):
+        (db,) = [e for e in main_container(docs, name)["env"] if e["name"] == "DATABASE_URL"]
+        refs[name] = db["valueFrom"]["secretKeyRef"]
+    assert refs["gateway"] == refs["render"] == refs["recsys"], refs
+    assert refs["gateway"]["name"].startswith("tryon-database")
+
+
+def test_no_public_entry_point_reaches_a_metrics_port(overlay: tuple[str, list[Doc]]) -> None:
+    _, docs = overlay
+    services = by_name(docs, "Service")
+    for svc in services.values():
+        if svc["spec"].get("type") in ("LoadBalancer", "NodePort"):
+            assert all(p["targetPort"] != "metrics" for p in svc["spec"]["ports"]), svc["metadata"]
+    for ing in of_kind(docs, "Ingress"):
+        for rule in ing["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                backend = path["backend"]["service"]
+                assert not backend["name"].endswith("-metrics"), ing["metadata"]
+                assert backend["port"].get("name") != "metrics", ing["metadata"]
+
+
+def test_the_web_studio_serves_http_on_8080(overlay: tuple[str, list[Doc]]) -> None:
+    _, docs = overlay
+    dep = by_name(docs, "Deployment")["web"]
+    spec = dep["spec"]["template"]["spec"]
+    c = main_container(docs, "web")
+    env = container_env(docs, c)
+    assert c["args"] == ["python", "-m", "services.web"]
+    host, port = env["TRYON_WEB_ADDR"].rsplit(":", 1)
+    assert (host, int(port)) == ("0.0.0.0", WEB_HTTP_PORT), "reachable on the pod IP"
+    assert port_named(c, "http") == WEB_HTTP_PORT
+    # Ready only when the gateway answers (GET /healthz); alive regardless of the gateway, so a
+    # gateway outage never restarts every web pod.
+    ready = c["readinessProbe"]
+    assert ready["httpGet"]["path"] == "/healthz" and probe_port(c, ready) == WEB_HTTP_PORT
+    for probe in ("startupProbe", "livenessProbe"):
+        assert probe_port(c, c[probe]) == WEB_HTTP_PORT, probe
+        assert c[probe].get("httpGet", {}).get("path") != "/healthz", probe
+    assert c["lifecycle"]["preStop"]["exec"]["command"][0] == "sleep"
+    keys = {t["topologyKey"] for t in spec["topologySpreadConstraints"]}
+    assert keys == {"topology.kubernetes.io/zone", "kubernetes.io/hostname"}
+    # It reaches the gateway through the gateway's Service, on its gRPC port.
+    gw_host, gw_port = env["TRYON_GRPC_ADDR"].rsplit(":", 1)
+    gw_svc = by_name(docs, "Service")[gw_host]
+    assert selects(gw_svc["spec"]["selector"], template_labels(docs, "gateway"))
+    assert int(gw_port) in {p["port"] for p in gw_svc["spec"]["ports"]}
+    svc = by_name(docs, "Service")["web"]
+    assert [(p["port"], p["targetPort"]) for p in svc["spec"]["ports"]] == [
+        (WEB_SERVICE_PORT, "http")
+    ]
+
+
+def test_the_web_studio_holds_no_secret_key(overlay: tuple[str, list[Doc]]) -> None:
+    """The studio only forwards browsers' publishable keys: no API-key Secret mounted or
+    referenced, no key in its environment, no Secret at all but Redis' URL."""
+    _, docs = overlay
+    spec = by_name(docs, "Deployment")["web"]["spec"]["template"]["spec"]
+    for vol in spec.get("volumes", []):
+        assert "secret" not in vol, vol
+        for source in vol.get("projected", {}).get("sources", []):
+            assert "secret" not in source, vol
+    for c in spec["containers"] + spec.get("initContainers", []):
+        for src in c.get("envFrom", []):
+            assert "secretRef" not in src, src
+        env = container_env(docs, c)
+        assert not {"TRYON_API_KEY", "TRYON_API_KEYS", "TRYON_API_KEYS_FILE"} & set(env), env
+        assert "DATABASE_URL" not in env, "the studio never talks to the database"
+        refs = {
+            e["valueFrom"]["secretKeyRef"]["name"]
+            for e in c.get("env", [])
+            if "secretKeyRef" in e.get("valueFrom", {})
+        }
+        # dev's secretGenerator appends a hash: tryon-redis-<hash>
+        assert {r if r in WEB_SECRETS else r.rsplit("-", 1)[0] for r in refs} <= WEB_SECRETS, refs
+
+
+def test_network_policies_admit_the_web_studio_and_its_calls(
+    overlay: tuple[str, list[Doc]],
+) -> None:
+    """Browsers reach the studio from anywhere; the studio reaches the gateway; Prometheus
+    scrapes it; in dev the gateway reaches PostgreSQL and the studio Redis (in prod both are
+    managed, outside the cluster, and egress is open)."""
+    name, docs = overlay
+    web, gateway = template_labels(docs, "web"), template_labels(docs, "gateway")
+    assert ingress_admits(docs, "web", WEB_HTTP_PORT, None), "browsers from outside the cluster"
+    assert ingress_admits(docs, "gateway", GATEWAY_GRPC_PORT, web)
+    assert ingress_admits(docs, "web", WEB_METRICS_PORT, {"app": "prometheus"}, False)
+    assert not ingress_admits(docs, "web", WEB_METRICS_PORT, None), "metrics stay in-cluster"
+    assert not egress_restricted(docs, web) and not egress_restricted(docs, gateway), (
+        "egress rules now exist: check the studio -> gateway/Redis and gateway -> PostgreSQL"
+    )
+    if name == "dev":
+        assert ingress_admits(docs, "postgres", 5432, gateway)
+        assert ingress_admits(docs, "redis", 6379, web)
+        assert ingress_admits(docs, "redis", 6379, gateway)
 
 
 def test_configuration_is_accepted_by_the_services(
     overlay: tuple[str, list[Doc]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Feed each container's rendered environment to the real settings parser."""
+    """Feed each container's rendered environment (alone) to the real settings parsers."""
     from services.common.settings import MAX_IMAGE_TTL_SECONDS, Settings
+    from services.web.settings import WebSettings
 
     _, docs = overlay
-    for name in ["gateway", *WORKERS]:
+    for name in ["gateway", "web", *WORKERS]:
         env = container_env(docs, main_container(docs, name))
-        for key, value in env.items():
-            if key.startswith("TRYON_") and not value.startswith("<from:"):
-                monkeypatch.setenv(key, value)
-        settings = Settings.from_env()
+        with monkeypatch.context() as mp:
+            for key in [k for k in os.environ if k.startswith("TRYON_")]:
+                mp.delenv(key)
+            for key, value in env.items():
+                if key.startswith("TRYON_") and not value.startswith("<from:"):
+                    mp.setenv(key, value)
+            settings = Settings.from_env()
+            web = WebSettings.from_env() if name == "web" else None
         assert settings.image_ttl_seconds <= MAX_IMAGE_TTL_SECONDS, name
         assert env["TRYON_MODEL_DIR"] == "/app/models", name
         assert env["REDIS_URL"].startswith("<from:"), f"{name}: REDIS_URL must come from a Secret"
+        if name == "gateway":
+            # Swatch links point at the studio's /swatches route (services/web/pages.py).
+            assert re.fullmatch(r"https?://[^/]+/swatches", settings.swatch_base_url), name
+        if web is not None:
+            assert (web.host, web.port) == ("0.0.0.0", WEB_HTTP_PORT)
+            assert web.gateway_addr == f"gateway:{GATEWAY_GRPC_PORT}"
 
 
 # --- per overlay ------------------------------------------------------------------------------
@@ -444,6 +651,49 @@ def test_prod_sends_inference_to_triton_on_a_gpu(rendered: dict[str, list[Doc]],
     assert by_name(docs, "Service")["gateway-public"]["spec"]["type"] == "LoadBalancer"
     hpas = by_name(docs, "HorizontalPodAutoscaler")
     assert hpas["gateway"]["spec"]["minReplicas"] >= 2
+    assert hpas["web"]["spec"]["minReplicas"] >= 2
+
+
+def _size_bytes(text: str) -> int:
+    m = re.fullmatch(r"(\d+)([kmg]?)", text.strip().lower())
+    assert m, text
+    return int(m[1]) << {"": 0, "k": 10, "m": 20, "g": 30}[m[2]]
+
+
+@pytest.mark.parametrize("name", PROD_OVERLAYS)
+def test_prod_exposes_the_web_studio_over_https(
+    rendered: dict[str, list[Doc]], name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The studio's public entry: HTTPS at its host, WebSockets not cut by the proxy's idle
+    timeout, photo uploads not refused by the proxy, the forwarded scheme and client address
+    trusted (the studio compares Origin with its own https origin), and swatch links on the
+    same host."""
+    from services.web.settings import WebSettings
+
+    docs = rendered[name]
+    (ing,) = of_kind(docs, "Ingress")
+    (rule,) = ing["spec"]["rules"]
+    host = rule["host"]
+    assert [p["backend"]["service"] for p in rule["http"]["paths"]] == [
+        {"name": "web", "port": {"name": "http"}}
+    ]
+    assert any(host in t["hosts"] and t["secretName"] for t in ing["spec"]["tls"])
+    ann = ing["metadata"]["annotations"]
+    for timeout in ("proxy-read-timeout", "proxy-send-timeout"):
+        assert int(ann[f"nginx.ingress.kubernetes.io/{timeout}"]) >= 600, timeout
+    env = container_env(docs, main_container(docs, "web"))
+    monkeypatch.setenv("TRYON_WEB_MAX_PHOTO_BYTES", env.get("TRYON_WEB_MAX_PHOTO_BYTES", ""))
+    body = _size_bytes(ann["nginx.ingress.kubernetes.io/proxy-body-size"])
+    assert body >= WebSettings.from_env().max_photo_bytes
+    assert env["FORWARDED_ALLOW_IPS"], "uvicorn must trust the ingress controller's headers"
+    gateway = container_env(docs, main_container(docs, "gateway"))
+    assert gateway["TRYON_SWATCH_BASE_URL"] == f"https://{host}/swatches"
+    assert not [
+        s
+        for s in of_kind(docs, "Service")
+        if s["spec"].get("type") in ("LoadBalancer", "NodePort")
+        and selects(s["spec"]["selector"], template_labels(docs, "web"))
+    ], "the studio is public only through the Ingress (it needs X-Forwarded-Proto)"
 
 
 def test_keda_scales_each_worker_on_its_own_queue(rendered: dict[str, list[Doc]]) -> None:
@@ -477,7 +727,7 @@ def test_the_servicemonitor_finds_every_metrics_service(rendered: dict[str, list
     ports = {e["port"] for e in monitor["spec"]["endpoints"]}
     picked = [s for s in of_kind(docs, "Service") if selects(sel, s["metadata"]["labels"])]
     names = {s["metadata"]["name"] for s in picked}
-    assert names == {"gateway-metrics", "triton"} | {f"{n}-metrics" for n in WORKERS}
+    assert names == {"gateway-metrics", "web-metrics", "triton"} | {f"{n}-metrics" for n in WORKERS}
     for s in picked:
         assert ports <= {p["name"] for p in s["spec"]["ports"]}, s["metadata"]["name"]
 
@@ -502,7 +752,32 @@ def test_dockerfile_matches_the_manifests(rendered: dict[str, list[Doc]]) -> Non
     for docs in rendered.values():
         for name, c in containers(docs):
             if c["image"].split("/")[-1].startswith("tryon:") and name.endswith(
-                tuple(f"/{x}" for x in ("gateway", "recon", "render", "recsys", "beat"))
+                tuple(f"/{x}" for x in ("gateway", "web", "recon", "render", "recsys", "beat"))
             ):
                 assert "command" not in c, f"{name}: `command` would bypass tini"
                 assert shlex.join(c["args"])
+
+
+def test_the_image_carries_the_web_studio_files() -> None:
+    """services/web serves its page, scripts and styles from the installed package
+    (pages.STATIC_DIR): the Dockerfile installs the wheel, so pyproject.toml's package data
+    must name every file under services/web/static/ (a file it misses is a 404 in production
+    only, since a source checkout has them all)."""
+    text = (ROOT / "Dockerfile").read_text()
+    assert "COPY services/ services/" in text
+    assert re.search(r"pip wheel .*--wheel-dir /wheels \.", text)
+    assert re.search(r"pip install /tmp/wheels/tryon-\*\.whl", text)
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert not [p for p in ignored if fnmatch.fnmatch("services/web/static/studio.js", p)]
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]
+    patterns = package_data["services.web"]
+    web = ROOT / "services" / "web"
+    files = {p for p in (web / "static").rglob("*") if p.is_file()}
+    assert files, "no studio files"
+    # setuptools expands the patterns like glob, relative to the package: `*` is not recursive.
+    packaged = {p for pattern in patterns for p in web.glob(pattern) if p.is_file()}
+    missing = sorted(p.relative_to(web).as_posix() for p in files - packaged)
+    assert not missing, f"not in the wheel: {missing}"
+    assert web / "API.md" in packaged

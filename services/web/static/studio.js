@@ -1360,7 +1360,9 @@
       line.appendChild(el('span', 'r-price', formatPrice(p.price)));
     }
     body.appendChild(line);
-    if (rec.reason) body.appendChild(el('p', 'reason', rec.reason));
+    var reason = el('p', 'reason', rec.reason || '');
+    if (!rec.reason) reason.hidden = true;
+    body.appendChild(reason);
     li.appendChild(body);
 
     var actions = el('div', 'r-actions');
