@@ -851,6 +851,17 @@
         v.srcObject = stream;
         document.body.appendChild(v);
         live.stream = stream; live.video = v;
+        // Send each camera frame once: without this the loop would re-send the same picture
+        // whenever a reply comes back faster than the camera's next frame.
+        live.freshFrame = true;
+        if (v.requestVideoFrameCallback) {
+          var onVideoFrame = function () {
+            if (live.video !== v) return;
+            live.freshFrame = true;
+            v.requestVideoFrameCallback(onVideoFrame);
+          };
+          v.requestVideoFrameCallback(onVideoFrame);
+        }
         stream.getVideoTracks().forEach(function (tr) {
           tr.addEventListener('ended', function () { if (live.stream === stream) stopLive(); });
         });
@@ -943,6 +954,8 @@
     if (ws.bufferedAmount > 2 * 1024 * 1024) return;
     var now = performance.now();
     if (now - live.lastSendAt < live.minInterval) return;
+    if (!live.freshFrame) return;
+    if (v.requestVideoFrameCallback) live.freshFrame = false;
     live.lastSendAt = now;
     live.capturing = true;
     var w = v.videoWidth, h = v.videoHeight;
