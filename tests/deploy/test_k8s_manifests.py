@@ -781,3 +781,17 @@ def test_the_image_carries_the_web_studio_files() -> None:
     missing = sorted(p.relative_to(web).as_posix() for p in files - packaged)
     assert not missing, f"not in the wheel: {missing}"
     assert web / "API.md" in packaged
+
+
+def test_each_disruption_budget_guards_its_own_deployment(overlay: tuple[str, list[Doc]]) -> None:
+    """A budget whose selector matches another Deployment's pods protects the wrong service."""
+    _, docs = overlay
+    deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
+    for pdb in (d for d in docs if d["kind"] == "PodDisruptionBudget"):
+        name = pdb["metadata"]["name"]
+        selector = pdb["spec"]["selector"]["matchLabels"]
+        matched = [
+            n for n, d in deployments.items()
+            if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()
+        ]  # fmt: skip
+        assert matched == [name], f"PodDisruptionBudget {name} selects {matched}"
