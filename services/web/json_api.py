@@ -145,7 +145,8 @@ async def list_products(request: Request, info: KeyInfo) -> Response:
     )  # fmt: skip
     return JSONResponse(
         {
-            "products": [product_json(p, info.key) for p in reply.products],
+            "products": [product_json(p, info.key, ctx.settings.swatch_base_url)
+                         for p in reply.products],  # fmt: skip
             "next_page_token": reply.next_page_token,
         },
         headers={"Cache-Control": "private, max-age=30"},
@@ -160,7 +161,7 @@ async def get_product(request: Request, info: KeyInfo) -> Response:
         catalog_service_pb2.GetProductRequest(product_id=request.path_params["product_id"]),
         info.key,
     )
-    return JSONResponse(product_json(product, info.key))
+    return JSONResponse(product_json(product, info.key, ctx.settings.swatch_base_url))
 
 
 class FacetCache:
@@ -297,7 +298,8 @@ async def recommend(request: Request, info: KeyInfo) -> Response:
         request_proto.user_id = user_id
     reply = await ctx.gateway.call(ctx.gateway.tryon.Recommend, request_proto, info.key)
     return JSONResponse(
-        recommendations_json(reply, info.key), headers={"Cache-Control": "no-store"}
+        recommendations_json(reply, info.key, ctx.settings.swatch_base_url),
+        headers={"Cache-Control": "no-store"},
     )
 
 

@@ -89,7 +89,8 @@ def studio_csp(info: KeyInfo | None, own_host: str, secure: bool) -> str:
             "default-src 'none'",
             "script-src 'self'",
             "style-src 'self'",
-            "img-src 'self' blob: data:",
+            # Partners may host their swatch images on their own CDN (https only).
+            "img-src 'self' blob: data: https:",
             "media-src 'self' blob: mediastream:",
             f"connect-src 'self' {ws}",
             "base-uri 'none'",

@@ -26,21 +26,21 @@ _UNDERTONES = {
 SWATCH_PREFIX = "tryon://swatch/"
 
 
-def swatch_url(uri: str, key: str) -> str:
+def swatch_url(uri: str, key: str, our_base: str) -> str:
     """Where the browser loads a product's swatch: our /swatches/ route (with the key, which
-    decides what the tenant may see), or the partner's own URL as they gave it."""
+    decides what the tenant may see), or the partner's own URL as they gave it. `our_base` is
+    the gateway's TRYON_SWATCH_BASE_URL: addresses under it are ours, whatever host it names."""
     if uri.startswith(SWATCH_PREFIX):
         tenant, _, product_id = uri.removeprefix(SWATCH_PREFIX).partition("/")
         parts = (quote(unquote(tenant), safe=""), quote(unquote(product_id), safe=""))
         path = f"/swatches/{parts[0]}/{parts[1]}.png"
         return f"{path}?{urlencode({'key': key})}"
-    parsed = urlparse(uri)
-    if parsed.path.startswith("/swatches/") and parsed.path.endswith(".png"):
-        return f"{parsed.path}?{urlencode({'key': key})}"
+    if our_base and uri.startswith(our_base.rstrip("/") + "/"):
+        return f"{urlparse(uri).path}?{urlencode({'key': key})}"
     return uri
 
 
-def product_json(product: types_pb2.Product, key: str) -> dict[str, Any]:
+def product_json(product: types_pb2.Product, key: str, our_base: str) -> dict[str, Any]:
     price = None
     if product.price.currency and product.price.amount_minor > 0:  # 0: the catalog has none
         price = {"currency": product.price.currency, "amount_minor": product.price.amount_minor}
@@ -50,7 +50,7 @@ def product_json(product: types_pb2.Product, key: str) -> dict[str, Any]:
         "name": product.name,
         "category": _CATEGORY_NAMES.get(product.category, "unspecified"),
         "price": price,
-        "swatch_url": swatch_url(product.swatch_uri, key),
+        "swatch_url": swatch_url(product.swatch_uri, key, our_base),
         "shades": [
             {
                 "shade_id": s.shade_id,
@@ -92,12 +92,12 @@ def geometry_json(geometry: types_pb2.FaceGeometry) -> dict[str, Any]:
 
 
 def recommendations_json(
-    reply: tryon_service_pb2.RecommendResponse, key: str
+    reply: tryon_service_pb2.RecommendResponse, key: str, our_base: str
 ) -> dict[str, Any]:
     return {
         "recommendations": [
             {
-                "product": product_json(r.product, key),
+                "product": product_json(r.product, key, our_base),
                 "shade_id": r.shade_id,
                 "score": round(r.score, 4),
                 "reason": r.reason,

@@ -27,6 +27,8 @@ class WebSettings:
     # revoked key is refused by the gateway itself on its next call).
     key_cache_ttl_s: int = 10
     gateway_timeout_s: int = 30
+    # The gateway's TRYON_SWATCH_BASE_URL: swatch addresses under it are served here.
+    swatch_base_url: str = ""
 
     @property
     def host(self) -> str:
@@ -49,4 +51,5 @@ class WebSettings:
             max_frame_bytes=env_int("TRYON_WEB_MAX_FRAME_BYTES", 4 << 20, 1024, 64 << 20),
             key_cache_ttl_s=env_int("TRYON_WEB_KEY_CACHE_TTL_S", 10, 0, 3600),
             gateway_timeout_s=env_int("TRYON_WEB_GATEWAY_TIMEOUT_S", 30, 1, 600),
+            swatch_base_url=os.environ.get("TRYON_SWATCH_BASE_URL", "").strip(),
         )

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import create_engine, text
 
@@ -164,16 +165,25 @@ def test_the_live_view_wears_the_chosen_shade_and_follows_a_change(
     screenshot(driver, "live-shade-b")
     assert float(ciede2000(worn_b, lab_b)) < float(ciede2000(worn_b, lab_a))
 
+    # "Find my foundation" from the live face: the current frame is measured.
+    click(driver, "#find-foundation", "find my foundation")
+    matches = WebDriverWait(driver, 30).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#foundation-results .delta-e"),
+        message="no foundation matches for the live face",
+    )
+    assert "ΔE" in matches[0].text
+    screenshot(driver, "live-shade-finder")
+
     s = stats(driver)
     assert s["lastError"] is None, s["lastError"]
     assert s["firstMadeUpFrameAt"] is not None and s["latenciesMs"]
     text = driver.find_element(By.ID, "fps").text + driver.find_element(By.ID, "latency").text
     assert any(ch.isdigit() for ch in text), "fps and latency are shown"
-    assert console_errors(driver) == []
+    assert console_errors(driver, stack.web_url) == []
 
 
 def test_photo_upload_shade_finder_recommendations_and_bag(
-    browser, stack: Stack, studio_key: str, two_lipsticks, database_url: str, tmp_path: Path  # type: ignore[no-untyped-def]
+    browser, stack: Stack, studio_key: str, two_lipsticks, database_url: str, downloads: Path  # type: ignore[no-untyped-def]
 ) -> None:
     driver = browser
     open_studio(driver, stack, studio_key, lang="en", user=SHOPPER)
@@ -196,6 +206,13 @@ def test_photo_upload_shade_finder_recommendations_and_bag(
         "s.dispatchEvent(new Event('input', {bubbles: true}));"
     )
     screenshot(driver, "photo-before-after")
+    saved = downloads / "tryon.png"
+    saved.unlink(missing_ok=True)
+    driver.find_element(By.ID, "download").click()
+    WebDriverWait(driver, 15).until(lambda d: saved.exists() and saved.stat().st_size > 0,
+                                    message="the picture was not downloaded")  # fmt: skip
+    picture = cv2.imread(str(saved))
+    assert picture is not None and picture.shape[:2] == before.shape[:2]
 
     driver.find_element(By.ID, "find-foundation").click()
     results = WebDriverWait(driver, 30).until(
@@ -235,7 +252,7 @@ def test_photo_upload_shade_finder_recommendations_and_bag(
         engine.dispose()
     assert {"add_to_cart", "try_on"} <= kinds, kinds
     assert stats(driver)["lastError"] is None
-    assert console_errors(driver) == []
+    assert console_errors(driver, stack.web_url) == []
 
 
 def wait_photo(driver) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -269,7 +286,22 @@ def test_chinese_on_a_phone_sized_screen(browser, stack: Stack, studio_key: str)
               return !named;
             }).map(e => e.outerHTML.slice(0, 80));""")
         assert unlabelled == [], unlabelled
-        assert console_errors(driver) == []
+        # Keyboard only: a product card and a shade chip, each focused and pressed.
+        driver.execute_script("document.querySelector('#products [data-product-id]').focus()")
+        driver.switch_to.active_element.send_keys(Keys.ENTER)
+        WebDriverWait(driver, 20).until(
+            lambda d: d.execute_script(
+                "const c = document.querySelector('#shades [data-shade-id]');"
+                "if (c) c.focus(); return c !== null && document.activeElement === c"
+            ),
+            message="no shade chip to focus",
+        )
+        driver.switch_to.active_element.send_keys(Keys.SPACE)
+        WebDriverWait(driver, 10).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, "#look [data-product-id]"),
+            message="a shade chosen by keyboard is not on the look",
+        )
+        assert console_errors(driver, stack.web_url) == []
     finally:
         driver.set_window_size(1280, 900)
 
@@ -325,7 +357,7 @@ def test_the_embed_works_on_an_allowed_origin_and_is_refused_elsewhere(
     # CORS lets the partner's page read the API; its WebSocket opens (and is closed by the
     # server only at the end of the stream: 1000, or the page leaving).
     assert probe["fetch"] == 200 and probe["ws"] != 4403, probe
-    assert console_errors(driver) == []
+    assert console_errors(driver, stack.web_url) == []
 
     driver.get(other.page("product.html", page))
     frame = WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.TAG_NAME, "iframe"))[0]

@@ -52,8 +52,8 @@
   var live = { stream: null, video: null, ws: null, seq: 0, pending: new Map(),
     capCanvas: null, capCtx: null, raf: 0, capturing: false, lastSendAt: 0,
     minInterval: 0, lastDrawnSeq: 0, replyTimes: [], afterBmp: null, beforeBmp: null,
-    faceId: '', faces: [], hudAt: 0, lastThrottleMsg: 0, lastFrameErr: 0, starting: false };
-  var photo = { file: null, bitmap: null, faceId: '', faces: [], afterUrl: null,
+    faceId: '', faceExpiresAt: 0, faces: [], hudAt: 0, lastThrottleMsg: 0, lastFrameErr: 0, starting: false };
+  var photo = { file: null, bitmap: null, faceId: '', faceExpiresAt: 0, faces: [], afterUrl: null,
     afterImg: null, gen: 0, busy: false, dirty: false };
 
   var $ = function (id) { return document.getElementById(id); };
@@ -1195,6 +1195,7 @@
       photo.bitmap = bitmap;
       photo.faceId = res.face_id || '';
       photo.faces = res.faces || [];
+      photo.faceExpiresAt = faceExpiry(res);
       setMode('photo');
       $('view-wrap').classList.remove('busy');
       if (bitmap) drawView();
@@ -1257,26 +1258,41 @@
     });
   }
 
-  // A cached face expires (the platform keeps selfies for minutes): upload again, once.
+  // The platform keeps a selfie for minutes (expires_in_seconds): send the photo again just
+  // before its face expires, rather than let the next call fail on it.
+  function faceExpiry(res) {
+    return performance.now() + Math.max(1, (res.expires_in_seconds || 600) - 1.5) * 1000;
+  }
+
+  function ensurePhotoFace() {
+    if (!photo.file || performance.now() < photo.faceExpiresAt) return Promise.resolve(photo.faceId);
+    var gen = photo.gen;
+    return uploadPhoto(photo.file.body, photo.file.type).then(function (res) {
+      if (gen === photo.gen) {
+        photo.faceId = res.face_id || '';
+        photo.faces = res.faces || [];
+        photo.faceExpiresAt = faceExpiry(res);
+      }
+      return photo.faceId;
+    });
+  }
+
+  // A face can still expire in between (a slow network): upload again, once.
   function tryonRequest(wire, retry) {
     var gen = photo.gen;
-    return api('POST', '/api/v1/tryon', { json: { face_id: photo.faceId, look: wire, user_id: userId }, expect: 'blob' })
-      .catch(function (e) {
+    return ensurePhotoFace().then(function (faceId) {
+      return api('POST', '/api/v1/tryon', { json: { face_id: faceId, look: wire, user_id: userId }, expect: 'blob' });
+    }).catch(function (e) {
         if (!retry || e.status !== 404 || !photo.file || gen !== photo.gen) throw e;
         return uploadPhoto(photo.file.body, photo.file.type).then(function (res) {
           if (gen !== photo.gen) throw e;
           photo.faceId = res.face_id || '';
           photo.faces = res.faces || [];
+          photo.faceExpiresAt = faceExpiry(res);
           if (!photo.faces.length) throw new ApiError(0, 'NO_FACE', t('noFace'));
           return tryonRequest(wire, false);
         });
       });
-  }
-
-  function currentFaceId() {
-    if (stats.mode === 'photo' && photo.faces.length) return photo.faceId;
-    if (stats.mode === 'live' && live.faceId) return live.faceId;
-    return '';
   }
 
   // ---------------------------------------------------------------- skin tone, foundation
@@ -1305,12 +1321,13 @@
     var faceP;
     if (stats.mode === 'photo') {
       if (!photo.faces.length) { error('noFace'); return; }
-      faceP = Promise.resolve(photo.faceId);
+      faceP = ensurePhotoFace();
     } else if (stats.mode === 'live') {
       pending('capturing');
       faceP = captureFrameJpeg().then(function (jpg) { return uploadPhoto(jpg, 'image/jpeg'); }).then(function (res) {
         if (!res.faces || !res.faces.length) throw new ApiError(0, 'NO_FACE', t('noFace'));
         live.faceId = res.face_id;
+        live.faceExpiresAt = faceExpiry(res);
         live.faces = res.faces;
         showSkinTone(res.faces[0].skin_tone);
         loadRecommendations();
@@ -1411,12 +1428,15 @@
     if (!requireKey()) return Promise.resolve();
     var btn = $('recommend');
     var body = { user_id: userId, k: 8 };
-    var fid = currentFaceId();
-    if (fid) body.face_id = fid;
     btn.disabled = true;
     btn.setAttribute('aria-busy', 'true');
     $('recommendations').setAttribute('aria-busy', 'true');
-    return api('POST', '/api/v1/recommendations', { json: body }).catch(function (e) {
+    var faceP = stats.mode === 'photo' && photo.faces.length ? ensurePhotoFace()
+      : Promise.resolve(live.faceId && performance.now() < live.faceExpiresAt ? live.faceId : '');
+    return faceP.then(function (fid) {
+      if (fid) body.face_id = fid;
+      return api('POST', '/api/v1/recommendations', { json: body });
+    }).catch(function (e) {
       // A face kept too long has expired: pick without it rather than fail.
       if (body.face_id && e.status === 404) {
         if (live.faceId === body.face_id) live.faceId = '';
