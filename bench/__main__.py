@@ -18,6 +18,7 @@ BENCHMARKS = (
     "bench.bench_triton",
     "bench.bench_recsys",
     "bench.bench_recommend",
+    "bench.bench_advisor",
 )
 
 

@@ -112,10 +112,30 @@ def main() -> int:
         if geometry.faces:
             look = try_on_full_look(client, geometry.face_id)
             recommendations(client, geometry.face_id)
+            ask_the_advisor(client, geometry.face_id)
             # The foundation was matched to the portrait's skin, not the clip's: leave it out.
             stream_video(client, look[1:])
         print_studio_url(client, look[-1] if geometry.faces else None)
     return 0
+
+
+QUESTIONS = (
+    ("advice_zh.png", "想要一支适合约会的豆沙色口红，不要太亮"),
+    ("advice_en.png", "a natural office look, nothing shimmery, lipstick under $30"),
+)
+
+
+def ask_the_advisor(client: Client, face_id: str) -> None:
+    """The beauty advisor (Advise): a question in each language, the answer painted on the
+    portrait (out/advice_*.png), and a follow-up that refines the first."""
+    for name, question in QUESTIONS:
+        answer = client.advise(question, face_id=face_id, render=True, k=3)
+        print(f"\nAdvise: {question}\n  {answer.reply}")
+        if answer.image.data:
+            (OUT / name).write_bytes(answer.image.data)
+            print(f"  wrote {OUT / name}")
+    follow = client.advise("换个哑光的", history=[("shopper", QUESTIONS[0][1])], k=3)
+    print(f"\nAdvise (follow-up): 换个哑光的\n  {follow.reply}")
 
 
 def print_studio_url(client: Client, product: types_pb2.Application | None) -> None:

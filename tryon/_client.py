@@ -212,6 +212,31 @@ class Client:
                 credit.release()
             call.cancel()  # no-op when the stream already ended
 
+    def advise(
+        self,
+        message: str,
+        *,
+        face_id: str = "",
+        user_id: str = "",
+        history: list[tuple[str, str]] | None = None,
+        render: bool = False,
+        k: int = 0,
+        timeout: float | None = None,
+    ) -> pb.AdviseResponse:
+        """The beauty advisor: the shopper's message (Chinese or English) -> understood slots,
+        products, a reply, and with render (and a face_id) the look on the face. `history`:
+        earlier turns as (role, text), role "shopper" or "advisor", oldest first."""
+        request = pb.AdviseRequest(
+            message=message, face_id=face_id, user_id=user_id, render=render, k=k,
+            history=[pb.AdviceTurn(role=r, text=t) for r, t in history or []],
+        )  # fmt: skip
+        return self._call(self.tryon.Advise, request, timeout)
+
+    def search_products(self, text: str = "", **fields: object) -> cpb.SearchProductsResponse:
+        """Text and colour search ("brick red matte lipstick under $20"; colour="#b5676b")."""
+        return self._call(self.catalog.SearchProducts,
+                          cpb.SearchProductsRequest(text=text, **fields))  # fmt: skip
+
     def recommend(
         self,
         *,
@@ -250,8 +275,13 @@ class Client:
         request = cpb.GetProductRequest(product_id=product_id, include_swatch=include_swatch)
         return self._call(self.catalog.GetProduct, request)
 
-    def upsert_products(self, products: list[types_pb2.Product]) -> cpb.UpsertProductsResponse:
-        return self._call(self.catalog.UpsertProducts, cpb.UpsertProductsRequest(products=products))
+    def upsert_products(
+        self, products: list[types_pb2.Product], timeout: float | None = None
+    ) -> cpb.UpsertProductsResponse:
+        """At most 1,000 per call, all or nothing; unchanged products count in neither number.
+        A whole file in batches, bad rows reported: tryon.catalog_import.import_catalog."""
+        request = cpb.UpsertProductsRequest(products=products)
+        return self._call(self.catalog.UpsertProducts, request, timeout)
 
     def rerender_catalog(self, **filters: object) -> types_pb2.Job:
         return self._call(self.catalog.RerenderCatalog, cpb.RerenderCatalogRequest(**filters))

@@ -173,6 +173,31 @@ def _recommend(client: Client, args: argparse.Namespace) -> int:
     return 0
 
 
+def _ask(client: Client, args: argparse.Namespace) -> int:
+    """One question to the advisor; --image paints the answer on that selfie."""
+    face_id = client.reconstruct(args.image).face_id if args.image else ""
+    history = [("shopper", text) for text in args.before]
+    render = bool(face_id and args.out)
+    response = client.advise(args.message, face_id=face_id, user_id=args.user or "",
+                             history=history, render=render, k=args.k)  # fmt: skip
+    if args.out and response.image.data:
+        Path(args.out).write_bytes(response.image.data)
+    if args.json:
+        doc = MessageToDict(response, preserving_proto_field_name=True)
+        doc.pop("image", None)
+        json.dump(doc, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    print(response.reply)
+    for r in response.products:
+        shade = next((s for s in r.product.shades if s.shade_id == r.shade_id), None)
+        print(f"  {r.product.brand} {r.product.name}"
+              + (f", {shade.name} {shade.hex}" if shade else "") + f": {r.reason}")  # fmt: skip
+    if args.out and response.image.data:
+        print(f"wrote {args.out}")
+    return 0
+
+
 def _shade_match(client: Client, args: argparse.Namespace) -> int:
     geometry = client.reconstruct(args.image)
     if not geometry.faces:
@@ -230,6 +255,38 @@ def _keys_revoke(client: Client, args: argparse.Namespace) -> int:
     key = client.revoke_publishable_key(args.key_id)
     print(f"{key.key_id} revoked (every gateway refuses it within seconds)")
     return 0
+
+
+def _catalog_import(client: Client | None, args: argparse.Namespace) -> int:
+    """A partner's catalog file (CSV or JSON) upserted in batches; every rejected row, why."""
+    from tryon.catalog_import import load, new_report, upsert
+
+    parsed = load(args.file)
+    report = new_report(parsed, args.file, dry_run=args.dry_run)
+    if client is not None and not args.dry_run and parsed.products:
+        try:
+            upsert(client.upsert_products, parsed, report)
+        except grpc.RpcError:
+            print(f"tryon: stopped after {report.upserted} of {report.valid} products were "
+                  "upserted; importing the file again is safe (unchanged products are skipped)",
+                  file=sys.stderr)  # fmt: skip
+            raise
+    if args.json:
+        json.dump(report.to_dict(), sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 1 if report.rejected else 0
+    unit = "rows" if report.format == "csv" else "products"
+    print(f"{args.file}: {report.format.upper()}, {report.rows} {unit}, {report.products} "
+          f"products: {report.valid} valid, {len(report.rejected)} {unit} rejected")  # fmt: skip
+    if args.dry_run:
+        print(f"dry run: {report.valid} products would be upserted; nothing was sent")
+    elif report.valid:
+        print(f"upserted {report.upserted} products in {report.calls} call(s): "
+              f"{report.created} created, {report.updated} updated, "
+              f"{report.unchanged} unchanged")  # fmt: skip
+    for r in report.rejected:
+        print(f"  {r.where:<12s} {r.product_id or '-'}: {r.reason}")
+    return 1 if report.rejected else 0
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -437,6 +494,17 @@ def build_parser() -> argparse.ArgumentParser:
     shade.add_argument("--json", action="store_true")
     shade.set_defaults(run=_shade_match)
 
+    ask = sub.add_parser("ask", help="the beauty advisor: a question in Chinese or English")
+    ask.add_argument("message", help='e.g. "a natural office look, nothing shimmery"')
+    ask.add_argument("--image", help="a selfie: products matched to its skin")
+    ask.add_argument("--out", help="write the advised look on the selfie here (needs --image)")
+    ask.add_argument("--before", action="append", default=[], metavar="MESSAGE",
+                     help="an earlier message of the conversation (repeat, oldest first)")
+    ask.add_argument("--user", help="a known shopper id")
+    ask.add_argument("-k", type=int, default=0, help="products (1..12, default 6)")
+    ask.add_argument("--json", action="store_true", help="the whole answer as JSON")
+    ask.set_defaults(run=_ask)
+
     keys = sub.add_parser("keys", help="publishable keys for web pages (needs your secret key)")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     create = keys_sub.add_parser("create", help="a new publishable key (printed once)")
@@ -454,12 +522,26 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", help="stop a publishable key on every gateway")
     revoke.add_argument("key_id", metavar="KEY_ID", help="pkid_... (from create or list)")
     revoke.set_defaults(run=_keys_revoke)
+
+    catalog = sub.add_parser("catalog", help="your catalog: import a partner file")
+    catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
+    imp = catalog_sub.add_parser(
+        "import", help="upsert products from a CSV (one row a shade) or JSON file",
+        description="Schema: README, 'Importing a catalog'. Exit 0: all imported; 1: some "
+        "rows rejected (each listed with its line and reason); 2: the file is unreadable.",
+    )  # fmt: skip
+    imp.add_argument("file", metavar="FILE", help=".csv or .json (else sniffed)")
+    imp.add_argument("--dry-run", action="store_true", help="check only; needs no server")
+    imp.add_argument("--json", action="store_true", help="print the report as one JSON")
+    imp.set_defaults(run=_catalog_import)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "catalog" and args.dry_run:  # a file check: no server, no key
+            return args.run(None, args)
         with Client(args.addr, args.api_key, timeout=args.timeout) as client:
             return args.run(client, args)
     except grpc.RpcError as exc:

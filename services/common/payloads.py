@@ -78,9 +78,11 @@ class FaceGeometryResult(_Payload):
 
 # --- catalog and makeup ---------------------------------------------------------------------
 
+# nail_polish is in the catalog (listed, searched, recommended when asked for) but not try-on-able:
+# services/render/look.py refuses it where a look is resolved.
 Category = Literal[
     "lipstick", "lip_liner", "blush", "bronzer", "contour", "highlighter", "foundation",
-    "concealer", "eyeshadow", "eyeliner", "mascara", "brow",
+    "concealer", "eyeshadow", "eyeliner", "mascara", "brow", "nail_polish",
 ]  # fmt: skip
 Finish = Literal["matte", "satin", "gloss", "shimmer", "metallic"]
 EyeshadowZone = Literal["lid", "crease", "outer_corner"]
@@ -342,3 +344,64 @@ class TrainTask(_Payload):
     """Retrain the recommender (Celery beat, or on demand); no reply."""
 
     reason: str = "scheduled"
+
+
+class AdviceTurnPayload(_Payload):
+    role: Literal["shopper", "advisor"]
+    text: str = Field(max_length=2000)
+
+
+class AdviceSlotsPayload(_Payload):
+    """What the advisor understood (services/recsys/advisor/slots.py's Slots, on the wire)."""
+
+    language: Literal["en", "zh"] = "en"
+    categories: list[str] = Field(default_factory=list)
+    colour_hex: str = ""
+    colour_name: str = ""
+    colour_family: str = ""
+    finish: str = ""
+    excluded_finishes: list[str] = Field(default_factory=list)
+    occasion: str = ""
+    intensity: str = ""
+    max_price_minor: int | None = None
+    brands: list[str] = Field(default_factory=list)
+    excluded_brands: list[str] = Field(default_factory=list)
+    adjustments: list[str] = Field(default_factory=list)
+    out_of_scope: bool = False
+
+
+class AdviseTask(TaskEnvelope):
+    message: str = Field(min_length=1, max_length=2000)
+    face_id: str = ""
+    user_id: str = ""
+    history: list[AdviceTurnPayload] = Field(default_factory=list, max_length=20)
+    render: bool = False
+    k: int = Field(default=6, ge=1, le=12)
+
+
+class AdviseReply(TaskReply):
+    slots: AdviceSlotsPayload | None = None
+    products: list[RecommendationPayload] = Field(default_factory=list)
+    reply: str = ""
+    # The look on the face, when rendered: a tenant-scoped Redis key, like TryOn's.
+    image_key: str = ""
+    content_type: str = ""
+
+
+class SearchProductsTask(TaskEnvelope):
+    text: str = Field(default="", max_length=500)
+    colour: str = Field(default="", max_length=100)
+    max_delta_e: float = Field(default=15.0, gt=0.0, le=100.0)
+    category: str = ""
+    page_size: int = Field(default=20, ge=1, le=100)
+
+
+class SearchResultPayload(_Payload):
+    product: ProductPayload
+    shade_id: str
+    delta_e: float = 0.0
+
+
+class SearchProductsReply(TaskReply):
+    results: list[SearchResultPayload] = Field(default_factory=list)
+    understood: AdviceSlotsPayload | None = None

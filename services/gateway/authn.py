@@ -40,6 +40,8 @@ PUBLISHABLE_METHODS = frozenset(
         "ListProducts",
         "GetProduct",
         "DescribePublishableKey",
+        "Advise",
+        "SearchProducts",
     }
 )
 RATE_WINDOW_S = 60

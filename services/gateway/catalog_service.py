@@ -9,8 +9,10 @@ from services.common.celery_app import (
     GET_JOB_TASK,
     GET_PRODUCT_TASK,
     LIST_PRODUCTS_TASK,
+    RECSYS_QUEUE,
     RENDER_QUEUE,
     RERENDER_CATALOG_TASK,
+    SEARCH_PRODUCTS_TASK,
     UPSERT_PRODUCTS_TASK,
 )
 from services.common.payloads import (
@@ -20,10 +22,13 @@ from services.common.payloads import (
     JobTask,
     ListProductsTask,
     RerenderTask,
+    SearchProductsReply,
+    SearchProductsTask,
     UpsertProductsTask,
 )
 from services.common.redis_keys import is_face_id
 from services.common.settings import Settings
+from services.gateway.advice_proto import MAX_SEARCH_TEXT, clean_text, slots_proto
 from services.gateway.authn import Authenticator
 from services.gateway.deadlines import remaining_time
 from services.gateway.dispatch import TaskDispatcher
@@ -119,6 +124,33 @@ class CatalogServicer(cpb_grpc.CatalogServiceServicer):
         )  # fmt: skip
         # A data: URI (include_swatch) or a partner's URL passes through swatch_url unchanged.
         return product_proto(reply.products[0], self._swatch_base_url)
+
+    @rpc("SearchProducts")
+    async def SearchProducts(
+        self, request: cpb.SearchProductsRequest, context: grpc.aio.ServicerContext, tenant: str
+    ) -> cpb.SearchProductsResponse:
+        text = clean_text(request.text, "text", MAX_SEARCH_TEXT, required=False)
+        colour = clean_text(request.colour, "colour", 100, required=False)
+        if not (text or colour or request.category):
+            raise _invalid("say what to search for: text, colour or category")
+        if request.max_delta_e < 0 or request.max_delta_e > 100:
+            raise _invalid(f"max_delta_e is {request.max_delta_e}: use 0..100 (0 for 15)")
+        if not 0 <= request.page_size <= 100:
+            raise _invalid(f"page_size is {request.page_size}: use 1..100 (0 for 20)")
+        reply = await self._dispatcher.request(
+            SEARCH_PRODUCTS_TASK, RECSYS_QUEUE, SearchProductsTask, SearchProductsReply,
+            tenant=tenant, timeout_s=remaining_time(context), text=text, colour=colour,
+            category=category_name(request.category, "category", required=False) or "",
+            max_delta_e=request.max_delta_e or 15.0, page_size=request.page_size or 20,
+        )  # fmt: skip
+        return cpb.SearchProductsResponse(
+            results=[
+                cpb.SearchResult(product=product_proto(r.product, self._swatch_base_url),
+                                 shade_id=r.shade_id, delta_e=r.delta_e)
+                for r in reply.results
+            ],
+            understood=slots_proto(reply.understood),
+        )  # fmt: skip
 
     @rpc("UpsertProducts")
     async def UpsertProducts(

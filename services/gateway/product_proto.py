@@ -24,6 +24,7 @@ CATEGORIES = {
     types_pb2.PRODUCT_CATEGORY_EYELINER: "eyeliner",
     types_pb2.PRODUCT_CATEGORY_MASCARA: "mascara",
     types_pb2.PRODUCT_CATEGORY_BROW: "brow",
+    types_pb2.PRODUCT_CATEGORY_NAIL_POLISH: "nail_polish",
 }
 CATEGORY_ENUMS = {name: value for value, name in CATEGORIES.items()}
 FINISHES = {

@@ -12,6 +12,7 @@ import grpc
 import redis.asyncio as aioredis
 
 from services.common.celery_app import (
+    ADVISE_TASK,
     RECOMMEND_TASK,
     RECON_QUEUE,
     RECONSTRUCT_TASK,
@@ -22,6 +23,8 @@ from services.common.celery_app import (
     TRY_ON_TASK,
 )
 from services.common.payloads import (
+    AdviseReply,
+    AdviseTask,
     AppliedProduct,
     EventPayload,
     FaceGeometryResult,
@@ -37,6 +40,13 @@ from services.common.payloads import (
 )
 from services.common.redis_keys import is_face_id
 from services.common.settings import Settings
+from services.gateway.advice_proto import (
+    MAX_MESSAGE,
+    check_advise_k,
+    clean_text,
+    history_from,
+    slots_proto,
+)
 from services.gateway.authn import Authenticator
 from services.gateway.deadlines import remaining_time
 from services.gateway.dispatch import TaskDispatcher
@@ -250,6 +260,45 @@ class TryOnServicer(pb_grpc.TryOnServiceServicer):
             recommendations=[recommendation_proto(r, base_url) for r in reply.recommendations],
             model_version=reply.model_version,
         )
+
+    @rpc("Advise")
+    async def Advise(
+        self, request: pb.AdviseRequest, context: grpc.aio.ServicerContext, tenant: str
+    ) -> pb.AdviseResponse:
+        timeout_s = remaining_time(context)
+        message = clean_text(request.message, "message", MAX_MESSAGE)
+        history = history_from(request)
+        k = check_advise_k(request.k)
+        user_id = check_id(request.user_id, "user_id") if request.user_id else ""
+        if request.face_id and not is_face_id(request.face_id):
+            raise RpcError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "face_id is malformed: pass the face_id a Reconstruct returned",
+            )
+        if request.render and not request.face_id:
+            raise RpcError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "render needs a face_id: Reconstruct the selfie first, or leave render unset",
+            )
+        reply = await self._dispatcher.request(
+            ADVISE_TASK, RECSYS_QUEUE, AdviseTask, AdviseReply, tenant=tenant,
+            timeout_s=timeout_s, message=message, face_id=request.face_id, user_id=user_id,
+            history=history, render=request.render, k=k,
+        )  # fmt: skip
+        response = pb.AdviseResponse(
+            slots=slots_proto(reply.slots),
+            products=[recommendation_proto(r, self.settings.swatch_base_url)
+                      for r in reply.products],
+            reply=reply.reply,
+        )  # fmt: skip
+        if reply.image_key:
+            data = await self._redis.getdel(reply.image_key)
+            if data is None:
+                raise RpcError(
+                    grpc.StatusCode.UNAVAILABLE, "the look expired before pickup: retry"
+                )
+            response.image.CopyFrom(types_pb2.Image(data=data, content_type=reply.content_type))
+        return response
 
     @rpc("RecordEvent")
     async def RecordEvent(

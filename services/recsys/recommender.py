@@ -29,7 +29,8 @@ from services.render.catalog import CatalogStore, ShadeTable
 
 __all__ = ["Recommender", "ALL_CATEGORIES"]
 
-ALL_CATEGORIES: tuple[str, ...] = get_args(Category)
+# Without categories asked for, what a face can try on: nail polish only when asked for by name.
+ALL_CATEGORIES: tuple[str, ...] = tuple(c for c in get_args(Category) if c != "nail_polish")
 # Blend weights (behaviour, skin, popularity) with and without a history.
 _WITH_HISTORY = (0.5, 0.35, 0.15)
 _COLD_START = (0.0, 0.8, 0.2)

@@ -11,32 +11,47 @@ import redis
 from prometheus_client import Counter, Gauge
 
 from services.common.celery_app import (
+    ADVISE_TASK,
     RECOMMEND_TASK,
     RECON_QUEUE,
     RECONSTRUCT_TASK,
     RECORD_EVENT_TASK,
     RECORD_TRY_ONS_TASK,
+    RENDER_QUEUE,
+    SEARCH_PRODUCTS_TASK,
     TRAIN_TASK,
+    TRY_ON_TASK,
     app,
 )
 from services.common.database import make_engine
 from services.common.errors import ErrorCode, TryonError
 from services.common.payloads import (
+    AdviceSlotsPayload,
+    AdviseReply,
+    AdviseTask,
+    AppliedProduct,
     FaceGeometryResult,
+    RecommendationPayload,
     RecommendReply,
     RecommendTask,
     ReconstructReply,
     ReconstructTask,
     RecordEventReply,
     RecordEventTask,
+    SearchProductsReply,
+    SearchProductsTask,
+    SearchResultPayload,
     TrainTask,
     TryOnEventsTask,
+    TryOnReply,
+    TryOnTask,
 )
 from services.common.redis_keys import face_key, image_key
 from services.common.settings import Settings
 from services.common.task_client import call_task
 from services.common.task_runner import run_interactive
 from services.common.worker_state import PerProcess
+from services.recsys.advisor import Advisor, Pick, Slots
 from services.recsys.behaviour_model import train_behaviour
 from services.recsys.event_store import EventStore
 from services.recsys.item_features import catalog_item_features
@@ -48,6 +63,11 @@ from services.render.catalog import CatalogStore, default_database_url
 log = logging.getLogger(__name__)
 # A selfie whose geometry is not cached yet: recon finds its face (one model run) within this.
 RECON_TIMEOUT_S = 10
+# The advised look painted on the face by render (one TryOn).
+RENDER_TIMEOUT_S = 20
+# How strongly the advised look is painted, by the intensity the shopper asked for.
+LOOK_INTENSITY = {"natural": 0.6, "medium": 0.8, "bold": 1.0, "": 0.85}
+NOT_TRY_ON_ABLE = frozenset({"nail_polish"})
 
 EVENTS = Counter("tryon_events_recorded_total", "Shopper events stored, by type.", ["type"])
 TRAININGS = Counter("tryon_recsys_trainings_total", "Recommender trainings, by outcome.",
@@ -65,6 +85,7 @@ class RecsysWorker:
     catalog: CatalogStore
     models: ModelRegistry
     recommender: Recommender
+    advisor: Advisor
 
     @classmethod
     def load(cls) -> RecsysWorker:
@@ -74,7 +95,7 @@ class RecsysWorker:
         catalog = CatalogStore(default_database_url())
         models = ModelRegistry(engine)
         return cls(settings, redis.Redis.from_url(settings.redis_url), events, catalog, models,
-                   Recommender(catalog, events, models))  # fmt: skip
+                   Recommender(catalog, events, models), Advisor(catalog))  # fmt: skip
 
     def record_event(self, task: RecordEventTask) -> RecordEventReply:
         # Unknown products are refused (NOT_FOUND from the catalog) before anything is stored.
@@ -93,6 +114,40 @@ class RecsysWorker:
             task.tenant, user_id=task.user_id, skin=skin, categories=task.categories, k=task.k
         )
         return RecommendReply(recommendations=recommendations, model_version=version)
+
+    def advise(self, task: AdviseTask) -> AdviseReply:
+        face = self._skin_of_selfie(task.tenant, task.face_id) if task.face_id else None
+        history = [(turn.role, turn.text) for turn in task.history]
+        advice = self.advisor.advise(task.tenant, task.message, history, face, task.k)
+        image_key = content_type = ""
+        look = [
+            AppliedProduct(product_id=p.product.product_id, shade_id=p.shade_id,
+                           intensity=LOOK_INTENSITY.get(advice.slots.intensity, 0.85))
+            for p in advice.picks if p.product.category not in NOT_TRY_ON_ABLE
+        ]  # fmt: skip
+        if task.render and task.face_id and look:
+            rendered = call_task(
+                app, self.redis, TRY_ON_TASK, RENDER_QUEUE, TryOnTask, TryOnReply,
+                tenant=task.tenant, timeout_s=RENDER_TIMEOUT_S, face_id=task.face_id,
+                look=_paint_order(look, advice.picks),
+            )  # fmt: skip
+            image_key, content_type = rendered.image_key, rendered.content_type
+        return AdviseReply(
+            slots=slots_payload(advice.slots),
+            products=[recommendation(p) for p in advice.picks],
+            reply=advice.reply, image_key=image_key, content_type=content_type,
+        )  # fmt: skip
+
+    def search_products(self, task: SearchProductsTask) -> SearchProductsReply:
+        slots, picks = self.advisor.search(
+            task.tenant, task.text, colour=task.colour, category=task.category,
+            max_delta_e=task.max_delta_e, page_size=task.page_size,
+        )  # fmt: skip
+        return SearchProductsReply(
+            results=[SearchResultPayload(product=p.product, shade_id=p.shade_id,
+                                         delta_e=p.delta_e_target or 0.0) for p in picks],
+            understood=slots_payload(slots),
+        )  # fmt: skip
 
     def _skin_of_selfie(self, tenant: str, face_id: str) -> SkinProfile:
         """The largest face's measured skin, from recon's geometry cache (filled by Reconstruct
@@ -137,6 +192,42 @@ class RecsysWorker:
         return version
 
 
+# Paint order of a look: base first, then cheeks, eyes, brows, lips (as the demo and studio do).
+_PAINT_ORDER = ("foundation", "concealer", "bronzer", "contour", "highlighter", "blush",
+                "eyeshadow", "eyeliner", "mascara", "brow", "lip_liner", "lipstick")  # fmt: skip
+
+
+def _paint_order(look: list[AppliedProduct], picks: list[Pick]) -> list[AppliedProduct]:
+    category = {p.product.product_id: p.product.category for p in picks}
+    rank = {name: i for i, name in enumerate(_PAINT_ORDER)}
+    # One product per category on the face: the best of each.
+    seen: set[str] = set()
+    firsts = []
+    for applied in look:
+        name = category[applied.product_id]
+        if name not in seen:
+            seen.add(name)
+            firsts.append(applied)
+    return sorted(firsts, key=lambda a: rank.get(category[a.product_id], len(rank)))
+
+
+def slots_payload(slots: Slots) -> AdviceSlotsPayload:
+    return AdviceSlotsPayload(
+        language=slots.language if slots.language in ("en", "zh") else "en",
+        categories=list(slots.categories), colour_hex=slots.colour_hex,
+        colour_name=slots.colour_name, colour_family=slots.colour_family, finish=slots.finish,
+        excluded_finishes=list(slots.excluded_finishes), occasion=slots.occasion,
+        intensity=slots.intensity, max_price_minor=slots.max_price_minor,
+        brands=list(slots.brands), excluded_brands=list(slots.excluded_brands),
+        adjustments=list(slots.adjustments), out_of_scope=slots.out_of_scope,
+    )  # fmt: skip
+
+
+def recommendation(p: Pick) -> RecommendationPayload:
+    return RecommendationPayload(product=p.product, shade_id=p.shade_id, score=p.score,
+                                 reason=p.reason, delta_e=p.delta_e_skin)  # fmt: skip
+
+
 _worker = PerProcess(RecsysWorker.load)
 
 
@@ -179,3 +270,18 @@ def train(payload: dict) -> dict:
         return {"error_code": "INTERNAL"}
     TRAININGS.labels("ok").inc()
     return {"version": version}
+
+
+@app.task(name=ADVISE_TASK)
+def advise(payload: dict) -> dict:
+    w = worker()
+    return run_interactive(ADVISE_TASK, w.redis, payload, AdviseTask, AdviseReply, w.advise,
+                           reply_ttl_s=w.settings.image_ttl_seconds)  # fmt: skip
+
+
+@app.task(name=SEARCH_PRODUCTS_TASK)
+def search_products(payload: dict) -> dict:
+    w = worker()
+    return run_interactive(SEARCH_PRODUCTS_TASK, w.redis, payload, SearchProductsTask,
+                           SearchProductsReply, w.search_products,
+                           reply_ttl_s=w.settings.image_ttl_seconds)  # fmt: skip

@@ -58,6 +58,7 @@ from services.common.worker_state import PerProcess
 from services.recon import face_result
 from services.render.catalog import CatalogStore, default_database_url
 from services.render.engine import Frame, StreamState, TryOnEngine
+from services.render.look import NOT_TRY_ON_ABLE, require_try_on_able
 from services.render.rerender_jobs import (
     CHUNK_SIZE,
     JobStore,
@@ -205,9 +206,13 @@ class RenderWorker:
         return JobReply(job=self.jobs.get(task.tenant, job_id))
 
     def _select_shades(self, task: RerenderTask) -> list[AppliedProduct]:
+        # Named products and categories must be try-on-able; a broad selection skips the rest.
+        for category in task.categories:
+            require_try_on_able(category, f"the job's category {category!r}")
         products = {}
         for product_id in task.product_ids:
             product = self.catalog.get_product(task.tenant, product_id)
+            require_try_on_able(product.category, f"product {product.product_id!r} (product_ids)")
             products[product.product_id] = product
         if not task.product_ids or task.brands or task.categories:
             for brand in task.brands or [None]:
@@ -218,7 +223,9 @@ class RenderWorker:
                             task.tenant, brand=brand, category=category, page_size=500,
                             page_token=token,
                         )  # fmt: skip
-                        products.update((p.product_id, p) for p in page)
+                        products.update(
+                            (p.product_id, p) for p in page if p.category not in NOT_TRY_ON_ABLE
+                        )
                         if not token:
                             break
         return [

@@ -14,7 +14,8 @@ FINISHES = ("matte", "satin", "gloss", "shimmer", "metallic")
 INTENSITIES = ("natural", "medium", "bold")
 # Relative moves a follow-up asks for ("a bit lighter", "再便宜点"): applied to the previous
 # request's colour and price by retrieval.
-ADJUSTMENTS = ("lighter", "darker", "warmer", "cooler", "brighter", "softer", "cheaper")
+# "another": "something else" / "换一个", other products for the same request.
+ADJUSTMENTS = ("lighter", "darker", "warmer", "cooler", "brighter", "softer", "cheaper", "another")
 
 
 @dataclass(frozen=True)
@@ -59,3 +60,5 @@ class ParseResult:
     # True when the message only refines the previous one ("cheaper", "换个哑光的").
     is_follow_up: bool = False
     tokens: tuple[str, ...] = field(default=())
+    # "换个牌子" / "another brand": the previous request's brands become excluded ones.
+    other_brand: bool = False

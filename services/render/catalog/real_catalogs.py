@@ -13,7 +13,16 @@ the same products, ids and order, which is what makes re-seeding a no-op.
   series name (matte/velvet -> matte, lacquer/gloss/oil/shine -> gloss, gold glitter ->
   shimmer), otherwise satin.
 
-Prices are not in any of these sources: price_minor is 0 ("unknown"), currency USD.
+* makeup_api/makeup.json (the public "Makeup API", 2017-18): 931 products of 57 brands in every
+  category (lips, cheeks, eyes, brows, base incl. concealer and highlighter, nail polish),
+  cleaned by makeup_api.py, which reports every shade and product it drops, splits, merges or
+  fixes. Its products named like one of the measured data sets above are left to those.
+
+Prices: only makeup_api has them (its currency, else its shop's); the others are 0 ("unknown").
+
+The house products (authored_products.json, brand "tryon Studio") only fill gaps: a category
+keeps them only while the real data has fewer than MIN_REAL_BRANDS brands in it, and the kept
+ones are labelled "tryon Studio (house)".
 """
 
 from __future__ import annotations
@@ -23,12 +32,17 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.common.payloads import ProductPayload
 from services.render.catalog.validation import parse_products
+
+if TYPE_CHECKING:  # makeup_api imports this module's helpers
+    from services.render.catalog.makeup_api import CleaningReport
 
 AUTHORED_PRODUCTS_JSON = Path(__file__).with_name("authored_products.json")
 
@@ -221,15 +235,97 @@ def authored_products(path: Path = AUTHORED_PRODUCTS_JSON) -> list[dict[str, Any
     return list(json.loads(path.read_text(encoding="utf-8"))["products"])
 
 
-def public_catalog(shared_data: Path) -> list[ProductPayload]:
-    """Every public product, validated: the real data sets then the authored ones."""
+HOUSE_BRAND = "tryon Studio"
+HOUSE_LABEL = "tryon Studio (house)"
+# A category with real products from this many brands needs no house products.
+MIN_REAL_BRANDS = 5
+
+
+def brands_by_category(products: Iterable[dict[str, Any]]) -> dict[str, set[str]]:
+    """category -> the brands (case-blind) with at least one product in it."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for p in products:
+        out[p["category"]].add(p["brand"].strip().casefold())
+    return dict(out)
+
+
+def house_products_for_gaps(
+    house: Sequence[dict[str, Any]], real: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The house products of the categories where the real data has fewer than MIN_REAL_BRANDS
+    brands, labelled as house products; the others are left out (real products beat ours)."""
+    brands = brands_by_category(real)
+    return [
+        {**p, "brand": HOUSE_LABEL}
+        for p in house
+        if len(brands.get(p["category"], ())) < MIN_REAL_BRANDS
+    ]
+
+
+@dataclass(frozen=True)
+class PublicCatalog:
+    products: list[ProductPayload]
+    makeup_api_report: CleaningReport
+    # category -> real brands before the house products were added
+    real_brands: dict[str, int]
+    house_kept: int
+    house_dropped: int
+
+    def category_table(self) -> list[tuple[str, int, int, int]]:
+        """(category, products, shades, brands) of the whole public catalog."""
+        rows: dict[str, list[Any]] = {}
+        for p in self.products:
+            row = rows.setdefault(p.category, [0, 0, set()])
+            row[0] += 1
+            row[1] += len(p.shades)
+            row[2].add(p.brand.casefold())
+        return [(c, r[0], r[1], len(r[2])) for c, r in sorted(rows.items())]
+
+    def summary(self) -> str:
+        lines = [self.makeup_api_report.summary()]
+        kept = {p.category for p in self.products if p.brand == HOUSE_LABEL}
+        lines.append(
+            f"house products (brand {HOUSE_BRAND!r}): {self.house_kept} kept as "
+            f"{HOUSE_LABEL!r} in categories with < {MIN_REAL_BRANDS} real brands "
+            f"({', '.join(sorted(kept)) or 'none'}), {self.house_dropped} left out"
+        )
+        lines.append(f"  {'category':<12} {'products':>8} {'shades':>7} {'brands':>6} {'real':>5}")
+        for category, n_products, n_shades, n_brands in self.category_table():
+            real = self.real_brands.get(category, 0)
+            lines.append(f"  {category:<12} {n_products:>8} {n_shades:>7} {n_brands:>6} {real:>5}")
+        return "\n".join(lines)
+
+
+def build_public_catalog(shared_data: Path) -> PublicCatalog:
+    """Every public product, validated (the measured data sets, the Makeup API's cleaned
+    products, then house products where the real ones leave a gap), and what it took."""
+    from services.render.catalog.makeup_api import makeup_api_products, name_key
+
     catalog_dir = shared_data / "catalog"
     foundations = pudding_foundations(catalog_dir / "pudding_foundation" / "allShades.csv")
     taken = {p["product_id"] for p in foundations}
-    raw: Iterable[dict[str, Any]] = [
+    measured = [
         *foundations,
         *pudding_makeup_shades(catalog_dir / "pudding_makeup_shades" / "shades.csv", taken),
         *lipsticks(catalog_dir / "lipstick" / "lipstick.json"),
-        *authored_products(),
     ]
-    return parse_products(list(raw), max_products=None)
+    makeup, report = makeup_api_products(
+        catalog_dir / "makeup_api" / "makeup.json",
+        known={name_key(p["brand"], p["name"]) for p in measured},
+    )
+    real = [*measured, *makeup]
+    house = authored_products()
+    gaps = house_products_for_gaps(house, real)
+    raw: Iterable[dict[str, Any]] = [*real, *gaps]
+    return PublicCatalog(
+        products=parse_products(list(raw), max_products=None),
+        makeup_api_report=report,
+        real_brands={c: len(b) for c, b in brands_by_category(real).items()},
+        house_kept=len(gaps),
+        house_dropped=len(house) - len(gaps),
+    )
+
+
+def public_catalog(shared_data: Path) -> list[ProductPayload]:
+    """Every public product, validated: see build_public_catalog."""
+    return build_public_catalog(shared_data).products

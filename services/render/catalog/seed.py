@@ -4,6 +4,8 @@
 
 Idempotent: products are compared by content hash, so a second run writes nothing; public
 products that left the sources are deleted. One transaction: a failed seed changes nothing.
+Prints what cleaning the Makeup API data took (per rule: count and reason) and, per category,
+products, shades and brands (`catalog_report()` gives the same text).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from pathlib import Path
 
 from services.common.errors import TryonError
-from services.render.catalog.real_catalogs import public_catalog
+from services.render.catalog.real_catalogs import build_public_catalog, public_catalog
 from services.render.catalog.store import (
     PUBLIC_TENANT,
     CatalogStore,
@@ -32,6 +34,12 @@ def default_shared_data() -> Path:
 
 def seed(store: CatalogStore, shared_data: Path | None = None) -> WriteCounts:
     return store.replace_public_catalog(public_catalog(shared_data or default_shared_data()))
+
+
+def catalog_report(shared_data: Path | None = None) -> str:
+    """The cleaning report and per-category products, shades and brands (real brands apart),
+    without touching a database."""
+    return build_public_catalog(shared_data or default_shared_data()).summary()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     store = CatalogStore(args.database_url)
     started = time.perf_counter()
     try:
-        counts = seed(store, args.shared_data)
+        built = build_public_catalog(args.shared_data)
+        counts = store.replace_public_catalog(built.products)
         per_category = store.counts(PUBLIC_TENANT)
     except TryonError as e:
         print(f"seed failed ({e.code}): {e.message}", file=sys.stderr)
@@ -67,9 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         f"catalog seeded into {store.dialect} in {elapsed:.1f} s: {counts.created} created, "
         f"{counts.updated} updated, {counts.unchanged} unchanged, {counts.deleted} deleted"
     )
-    print(f"  {'category':<12} {'products':>8} {'shades':>7}")
-    for category, (n_products, n_shades) in per_category.items():
-        print(f"  {category:<12} {n_products:>8} {n_shades:>7}")
+    print(built.summary())
     total_p = sum(p for p, _ in per_category.values())
     total_s = sum(s for _, s in per_category.values())
     print(f"  {'total':<12} {total_p:>8} {total_s:>7}")

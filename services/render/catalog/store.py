@@ -60,6 +60,7 @@ from services.render.catalog.product_cache import TtlLruCache
 from services.render.catalog.schema import metadata, products, shades
 from services.render.catalog.swatch import render_swatch_png
 from services.render.catalog.validation import CATEGORIES, check_batch, check_tenant
+from services.render.look import require_try_on_able
 
 PUBLIC_TENANT = "public"
 DEFAULT_PAGE_SIZE = 50
@@ -510,6 +511,9 @@ class CatalogStore:
                     )
             else:
                 shade = product.shades[0]
+            require_try_on_able(
+                product.category, f"product {app.product_id!r} (look.applications[{i}])"
+            )
             if product.category == "eyeshadow":
                 zone: str | None = app.zone or "lid"
             elif app.zone is not None:
