@@ -124,7 +124,10 @@ def _mask(slots: Slots, index: CategoryIndex, cap: int | None) -> np.ndarray:
     if slots.finish:
         keep &= np.array([f == slots.finish for f in index.finishes], dtype=bool)
     if slots.excluded_finishes:
-        keep &= np.array([f not in slots.excluded_finishes for f in index.finishes], dtype=bool)
+        banned = set(slots.excluded_finishes)
+        if "shimmer" in banned:
+            banned.add("metallic")  # "nothing shimmery": no sparkle of either kind
+        keep &= np.array([f not in banned for f in index.finishes], dtype=bool)
     if slots.colour_family and not slots.colour_hex:
         keep &= np.array([f == slots.colour_family for f in index.families], dtype=bool)
     if slots.intensity in ("natural", "bold") and index.category in COLOUR_CATEGORIES and n:
