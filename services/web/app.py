@@ -96,6 +96,7 @@ def create_app(settings: WebSettings) -> Starlette:
         Route("/api/v1/tryon", json_api.try_on, methods=["POST"]),
         Route("/api/v1/recommendations", json_api.recommend, methods=["POST"]),
         Route("/api/v1/events", json_api.record_event, methods=["POST"]),
+        Route("/api/v1/advise", json_api.advise, methods=["POST"]),
         WebSocketRoute("/api/v1/stream", stream_endpoint),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

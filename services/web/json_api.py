@@ -325,3 +325,50 @@ async def record_event(request: Request, info: KeyInfo) -> Response:
         info.key,
     )
     return JSONResponse({"created": reply.created})
+
+
+MAX_HISTORY = 20
+
+
+@api
+async def advise(request: Request, info: KeyInfo) -> Response:
+    """The beauty advisor: the page keeps the conversation and sends it back each time."""
+    ctx = context_of(request)
+    body = await _json_body(request)
+    message = body.get("message", "")
+    if not isinstance(message, str):
+        raise bad_request("message must be a string")
+    history = body.get("history", [])
+    if not isinstance(history, list) or len(history) > MAX_HISTORY:
+        raise bad_request(f"history must be a list of at most {MAX_HISTORY} turns")
+    turns = []
+    for i, turn in enumerate(history):
+        if not isinstance(turn, dict) or not isinstance(turn.get("text", ""), str):
+            raise bad_request(f"history[{i}] must be {{'role': 'shopper'|'advisor', 'text'}}")
+        turns.append(tryon_service_pb2.AdviceTurn(role=str(turn.get("role", "")),
+                                                  text=turn.get("text", "")))  # fmt: skip
+    k = body.get("k", 6)
+    if not isinstance(k, int):
+        raise bad_request("k must be an integer in 1..12")
+    reply = await ctx.gateway.call(
+        ctx.gateway.tryon.Advise,
+        tryon_service_pb2.AdviseRequest(
+            message=message, face_id=_string(body, "face_id"), user_id=_string(body, "user_id"),
+            history=turns, k=k,
+        ),
+        info.key,
+    )  # fmt: skip
+    slots = reply.slots
+    products = recommendations_json(
+        tryon_service_pb2.RecommendResponse(recommendations=reply.products), info.key,
+        ctx.settings.swatch_base_url,
+    )["recommendations"]  # fmt: skip
+    return JSONResponse(
+        {
+            "reply": reply.reply,
+            "language": slots.language,
+            "out_of_scope": slots.out_of_scope,
+            "products": products,
+        },
+        headers={"Cache-Control": "no-store"},
+    )

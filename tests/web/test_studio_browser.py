@@ -373,3 +373,38 @@ def test_the_embed_works_on_an_allowed_origin_and_is_refused_elsewhere(
     probe = driver.execute_async_script(PROBE, stack.web_url, studio_key)
     assert probe == {"fetch": "TypeError", "ws": 4403}, probe
     screenshot(driver, "embed-refused")
+
+
+def test_the_advisor_answers_in_the_shoppers_language_and_follows_up(
+    browser, stack: Stack, studio_key: str  # type: ignore[no-untyped-def]
+) -> None:
+    driver = browser
+    open_studio(driver, stack, studio_key, lang="zh", user=SHOPPER)
+
+    def ask(question: str) -> list[str]:
+        before = driver.find_element(By.ID, "ask-reply").text
+        box = driver.find_element(By.ID, "ask-input")
+        box.clear()
+        box.send_keys(question)
+        box.send_keys(Keys.ENTER)  # the form's submit, as a shopper presses Enter
+        WebDriverWait(driver, 30).until(
+            lambda d: d.find_element(By.ID, "ask-reply").text not in ("", before),
+            message=f"no answer to {question}",
+        )
+        return driver.execute_script(
+            "return [...document.querySelectorAll('#ask-results .reason')].map(e => e.textContent)"
+        )  # type: ignore[no-any-return]
+
+    reasons = ask("想要一支适合约会的豆沙色口红，不要太亮")
+    reply = driver.find_element(By.ID, "ask-reply").text
+    assert reasons and any("\u4e00" <= ch <= "\u9fff" for ch in reply), reply
+    assert all("豆沙" in r for r in reasons), reasons
+    reasons = ask("换个哑光的")
+    assert reasons and all("哑光" in r for r in reasons), reasons
+    click(driver, "#ask-results button.try", "try the advised lipstick")
+    WebDriverWait(driver, 10).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#look [data-product-id]"),
+        message="the advised product is not on the look",
+    )
+    screenshot(driver, "advisor-zh")
+    assert console_errors(driver, stack.web_url) == []

@@ -277,6 +277,7 @@
     renderLook();
     renderFoundation();
     renderRecs();
+    renderAdvice();
     renderBag();
     renderStatus();
     updateModeUI();
@@ -1466,6 +1467,60 @@
     recs.items.forEach(function (r) { box.appendChild(resultItem(r, false)); });
   }
 
+  // ---------------------------------------------------------------- the advisor
+  // The page keeps the conversation (the server keeps none) and sends it with each question,
+  // so follow-ups such as "a bit lighter" or "换个哑光的" refine the last answer.
+  var advice = { history: [], items: [] };
+
+  function ask(ev) {
+    if (ev) ev.preventDefault();
+    if (!requireKey()) return;
+    var input = $('ask-input');
+    var message = input.value.trim();
+    if (!message) { warn('askNeedText'); return; }
+    var btn = $('ask-send');
+    btn.disabled = true;
+    btn.setAttribute('aria-busy', 'true');
+    var faceP = stats.mode === 'photo' && photo.faces.length ? ensurePhotoFace()
+      : Promise.resolve(live.faceId && performance.now() < live.faceExpiresAt ? live.faceId : '');
+    faceP.then(function (fid) {
+      var body = { message: message, history: advice.history.slice(-18), user_id: userId, k: 6 };
+      if (fid) body.face_id = fid;
+      return api('POST', '/api/v1/advise', { json: body });
+    }).then(function (r) {
+      advice.history.push({ role: 'shopper', text: message });
+      advice.history.push({ role: 'advisor', text: r.reply || '' });
+      advice.items = r.products || [];
+      advice.items.forEach(function (x) { if (x.product) productCache.set(x.product.product_id, x.product); });
+      $('ask-reply').textContent = r.reply || '';
+      input.value = '';
+      renderAdvice();
+    }).catch(reportError).then(function () {
+      btn.disabled = false;
+      btn.removeAttribute('aria-busy');
+    });
+  }
+
+  function renderAdvice() {
+    var box = $('ask-results');
+    box.textContent = '';
+    advice.items.forEach(function (r) { box.appendChild(resultItem(r, false)); });
+    var kinds = {};
+    advice.items.forEach(function (r) { if (r.product) kinds[r.product.category] = true; });
+    $('ask-try-look').hidden = Object.keys(kinds).length < 2;  // a look, not one category's picks
+  }
+
+  function tryAdvisedLook() {
+    // One product per category: the advisor's best of each, painted in order.
+    var seen = {};
+    advice.items.forEach(function (r) {
+      var p = r.product;
+      if (!p || seen[p.category] || p.category === 'nail_polish') return;
+      seen[p.category] = true;
+      applyShade(p, r.shade_id);
+    });
+  }
+
   // ---------------------------------------------------------------- download
   function download() {
     if (stats.mode === 'idle') { warn('downloadEmpty'); return; }
@@ -1498,6 +1553,8 @@
       $('photo-input').value = '';
     });
     $('download').addEventListener('click', download);
+    $('ask-form').addEventListener('submit', ask);
+    $('ask-try-look').addEventListener('click', tryAdvisedLook);
     $('split').addEventListener('input', function () {
       split = clamp(Number($('split').value) || 0, 0, 100);
       drawView();
@@ -1576,7 +1633,7 @@
 
   function disableAll() {
     ['start-camera', 'photo-input', 'category', 'brand', 'family', 'search', 'find-foundation',
-      'recommend', 'download', 'clear-look', 'split'].forEach(function (id) { $(id).disabled = true; });
+      'recommend', 'download', 'clear-look', 'split', 'ask-input', 'ask-send'].forEach(function (id) { $(id).disabled = true; });
     $('view-wrap').classList.add('no-key');
     $('products').textContent = '';
   }
