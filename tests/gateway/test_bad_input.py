@@ -147,7 +147,7 @@ def test_deadline_too_short(tryon_stub) -> None:  # type: ignore[no-untyped-def]
     img.putpixel((0, 0), (secrets.randbelow(256), 0, 0))
     fresh = io.BytesIO()
     img.save(fresh, "JPEG", quality=90)
-    for timeout in (0.001, 0.01, 0.03):
+    for timeout in (0.001, 0.005, 0.01):  # below any real reconstruction, however fast
         with pytest.raises(grpc.RpcError) as err:
             call(tryon_stub, fresh.getvalue(), timeout=timeout)
         assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED

@@ -175,27 +175,34 @@ def test_concurrent_requests_are_batched_and_split_back(
     runtimes = [TritonRuntime(triton_server.grpc_url) for _ in images]
     for runtime in runtimes:
         runtime.infer(model, {"image": images[0][None]})
-    stats_before = _execution_counts(triton_server, model)
-    barrier = Barrier(len(images))
 
-    def call(runtime: TritonRuntime, image: np.ndarray) -> dict[str, np.ndarray]:
+    def call(runtime: TritonRuntime, image: np.ndarray, barrier: Barrier) -> dict[str, np.ndarray]:
         barrier.wait(timeout=30)
         return runtime.infer(model, {"image": image[None]})
 
-    with ThreadPoolExecutor(max_workers=len(images)) as pool:
-        results = list(pool.map(call, runtimes, images))
+    # Whether requests coincide within the batcher's 200 µs window depends on the machine's
+    # load at that instant: up to three bursts, and one must have been batched.
+    bursts = []
+    for _ in range(3):
+        stats_before = _execution_counts(triton_server, model)
+        barrier = Barrier(len(images))
+        with ThreadPoolExecutor(max_workers=len(images)) as pool:
+            results = list(pool.map(call, runtimes, images, [barrier] * len(images)))
+        for image, got in zip(images, results, strict=True):
+            assert_same(got, onnx.infer(model, {"image": image[None]}))
+        inferences, executions = (
+            after - before
+            for after, before in zip(_execution_counts(triton_server, model), stats_before,
+                                     strict=True)
+        )  # fmt: skip
+        assert inferences == len(images)
+        bursts.append((inferences, executions))
+        # Fewer model executions than inferences: requests really were batched together.
+        if executions < inferences:
+            break
     for runtime in runtimes:
         runtime.close()
-    for image, got in zip(images, results, strict=True):
-        assert_same(got, onnx.infer(model, {"image": image[None]}))
-
-    inferences, executions = (
-        after - before
-        for after, before in zip(_execution_counts(triton_server, model), stats_before, strict=True)
-    )
-    assert inferences == len(images)
-    # Fewer model executions than inferences: requests really were batched together.
-    assert executions < inferences, (inferences, executions)
+    assert bursts[-1][1] < bursts[-1][0], bursts
 
 
 def _execution_counts(server: TritonServer, model: str) -> tuple[int, int]:

@@ -144,7 +144,7 @@ def test_catalog_search_facets_and_real_swatches(
     in_family = http(stack, f"/api/v1/products?category=lipstick&family={family}&page_size=5",
                      key=studio_key).json()  # fmt: skip
     assert in_family["products"]
-    bad = http(stack, "/api/v1/products?category=nail_polish", key=studio_key)
+    bad = http(stack, "/api/v1/products?category=lip_paint", key=studio_key)
     assert bad.status == 400 and "unknown category" in bad.json()["error"]["message"]
 
 
