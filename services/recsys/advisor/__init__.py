@@ -20,7 +20,7 @@ from services.recsys.advisor import retrieval
 from services.recsys.advisor.catalog_index import CatalogIndex
 from services.recsys.advisor.dialogue import understand
 from services.recsys.advisor.money import usd_minor
-from services.recsys.advisor.parser import parse
+from services.recsys.advisor.parser import parse, warm_up
 from services.recsys.advisor.reply import ProductSummary, reply
 from services.recsys.advisor.retrieval import Pick
 from services.recsys.advisor.slots import CATEGORIES, Slots
@@ -45,6 +45,7 @@ class Advisor:
     def __init__(self, store: CatalogStore) -> None:
         self.catalog = CatalogIndex(store)
         self._brands: dict[str, tuple[float, list[str]]] = {}
+        warm_up()  # jieba's dictionary and the phrase index: ~1 s, once per process, not per ask
 
     def brands(self, tenant: str) -> list[str]:
         hit = self._brands.get(tenant)
