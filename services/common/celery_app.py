@@ -45,6 +45,7 @@ SEARCH_PRODUCTS_TASK = "recsys.search_products"
 RECORD_EVENT_TASK = "recsys.record_event"
 RECORD_TRY_ONS_TASK = "recsys.record_try_ons"
 TRAIN_TASK = "recsys.train"
+DELETE_USER_DATA_TASK = "recsys.delete_user_data"
 
 # Longest task we run, with margin; a message unacked for longer is redelivered.
 VISIBILITY_TIMEOUT_S = 300

@@ -405,3 +405,16 @@ class SearchResultPayload(_Payload):
 class SearchProductsReply(TaskReply):
     results: list[SearchResultPayload] = Field(default_factory=list)
     understood: AdviceSlotsPayload | None = None
+
+
+class DeleteUserDataTask(TaskEnvelope):
+    """Everything a tenant holds on one shopper: events by user_id, and selfies and face data
+    by face_id (those named here and those remembered under the user)."""
+
+    user_id: str = Field(default="", max_length=128)
+    face_ids: list[str] = Field(default_factory=list, max_length=100)
+
+
+class DeleteUserDataReply(TaskReply):
+    deleted_events: int = 0
+    deleted_faces: int = 0

@@ -75,3 +75,11 @@ def browser_rate_key(bucket: str, key_id: str, client: str, window: int) -> str:
     """The web studio's per-browser counter for one minute window. `client` is a digest of the
     browser's address, never the address itself."""
     return f"tryon:web:rate:{bucket}:{key_id}:{client}:{window}"
+
+
+def user_faces_key(tenant: str, user_id: str) -> str:
+    """The face_ids a shopper's requests named (TryOn, Recommend, Advise with a user_id), kept
+    as long as a selfie lives, so DeleteUserData finds them. The user id is hashed (keyed by
+    tenant): a key name never shows it."""
+    digest = hashlib.blake2b(user_id.encode(), digest_size=16, key=check_tenant(tenant).encode())
+    return f"tryon:t:{tenant}:user-faces:{digest.hexdigest()}"

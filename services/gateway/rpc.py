@@ -94,8 +94,3 @@ def rpc(
         return unary
 
     return wrap
-
-
-def unimplemented(method: str) -> RpcError:
-    """For RPCs of the published API that a later release implements: never a fake answer."""
-    return RpcError(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented yet")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from services.common.redis_keys import face_id_for, image_key
+from services.common.redis_keys import face_id_for, image_key, user_faces_key
 
 
 @dataclass(frozen=True)
@@ -38,3 +38,11 @@ class SelfieStore:
 
     async def ttl(self, tenant: str, face_id: str) -> int:
         return max(int(await self._redis.ttl(image_key(tenant, face_id))), 0)
+
+    async def remember_user(self, tenant: str, user_id: str, face_id: str) -> None:
+        """This shopper's request named this selfie: kept as long as a selfie may live, so
+        DeleteUserData(user_id) finds it."""
+        key = user_faces_key(tenant, user_id)
+        await self._redis.pipeline(transaction=True).sadd(key, face_id).expire(
+            key, self._ttl_s
+        ).execute()  # fmt: skip

@@ -22,10 +22,10 @@ from services.gateway.catalog_service import CatalogServicer, JobServicer
 from services.gateway.dispatch import TaskDispatcher
 from services.gateway.key_service import KeyServicer
 from services.gateway.metrics import QueueDepthCollector
+from services.gateway.privacy_service import PrivacyServicer
 from services.gateway.publishable_keys import PublishableKeyStore
 from services.gateway.selfie_store import SelfieStore
 from services.gateway.tryon_service import TryOnServicer
-from services.gateway.unimplemented_services import PrivacyServicer
 from tryon.v1 import (
     catalog_service_pb2,
     catalog_service_pb2_grpc,
@@ -95,7 +95,7 @@ async def serve(settings: Settings, api_keys: ApiKeyStore) -> None:
         JobServicer(authenticator, dispatcher), server
     )
     privacy_service_pb2_grpc.add_PrivacyServiceServicer_to_server(
-        PrivacyServicer(authenticator), server
+        PrivacyServicer(authenticator, dispatcher), server
     )
     key_service_pb2_grpc.add_KeyServiceServicer_to_server(
         KeyServicer(authenticator, publishable), server

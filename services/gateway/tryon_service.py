@@ -192,6 +192,7 @@ class TryOnServicer(pb_grpc.TryOnServiceServicer):
         if expires_in_s < 0:
             expires_in_s = await self._selfies.ttl(tenant, face_id)
         if user_id:
+            await self._selfies.remember_user(tenant, user_id, face_id)
             self._record_try_ons(tenant, user_id, look)
         return pb.TryOnResponse(
             image=types_pb2.Image(data=data, content_type=content_type),
@@ -250,6 +251,8 @@ class TryOnServicer(pb_grpc.TryOnServiceServicer):
                     "(shopper_user_id goes with face_id or skin)",
                 )
             user_id = shopper_user_id
+        if face_id and user_id:
+            await self._selfies.remember_user(tenant, user_id, face_id)
         reply = await self._dispatcher.request(
             RECOMMEND_TASK, RECSYS_QUEUE, RecommendTask, RecommendReply, tenant=tenant,
             timeout_s=timeout_s, user_id=user_id, skin=skin, face_id=face_id,
@@ -280,6 +283,8 @@ class TryOnServicer(pb_grpc.TryOnServiceServicer):
                 grpc.StatusCode.INVALID_ARGUMENT,
                 "render needs a face_id: Reconstruct the selfie first, or leave render unset",
             )
+        if request.face_id and user_id:
+            await self._selfies.remember_user(tenant, user_id, request.face_id)
         reply = await self._dispatcher.request(
             ADVISE_TASK, RECSYS_QUEUE, AdviseTask, AdviseReply, tenant=tenant,
             timeout_s=timeout_s, message=message, face_id=request.face_id, user_id=user_id,

@@ -106,6 +106,14 @@ class EventStore:
                 return False
         return True
 
+    def delete_user(self, tenant: str, user_id: str) -> int:
+        """Every event of this tenant's shopper, gone; how many there were."""
+        with self._db(), self._engine.begin() as conn:
+            result = conn.execute(
+                events.delete().where(events.c.tenant == tenant, events.c.user_id == user_id)
+            )
+        return int(result.rowcount or 0)
+
     def history(self, tenant: str, user_id: str, limit: int = 200) -> list[StoredEvent]:
         """The user's events, oldest first (the last `limit`)."""
         query = (

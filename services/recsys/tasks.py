@@ -12,11 +12,13 @@ from prometheus_client import Counter, Gauge
 
 from services.common.celery_app import (
     ADVISE_TASK,
+    DELETE_USER_DATA_TASK,
     RECOMMEND_TASK,
     RECON_QUEUE,
     RECONSTRUCT_TASK,
     RECORD_EVENT_TASK,
     RECORD_TRY_ONS_TASK,
+    RECSYS_QUEUE,
     RENDER_QUEUE,
     SEARCH_PRODUCTS_TASK,
     TRAIN_TASK,
@@ -30,6 +32,8 @@ from services.common.payloads import (
     AdviseReply,
     AdviseTask,
     AppliedProduct,
+    DeleteUserDataReply,
+    DeleteUserDataTask,
     FaceGeometryResult,
     RecommendationPayload,
     RecommendReply,
@@ -46,7 +50,7 @@ from services.common.payloads import (
     TryOnReply,
     TryOnTask,
 )
-from services.common.redis_keys import face_key, image_key
+from services.common.redis_keys import face_key, image_key, user_faces_key
 from services.common.settings import Settings
 from services.common.task_client import call_task
 from services.common.task_runner import run_interactive
@@ -56,6 +60,7 @@ from services.recsys.behaviour_model import train_behaviour
 from services.recsys.event_store import EventStore
 from services.recsys.item_features import catalog_item_features
 from services.recsys.model_registry import ModelRegistry
+from services.recsys.privacy_audit import DeletionAudit
 from services.recsys.recommender import Recommender
 from services.recsys.skin_affinity import SkinProfile
 from services.render.catalog import CatalogStore, default_database_url
@@ -86,6 +91,7 @@ class RecsysWorker:
     models: ModelRegistry
     recommender: Recommender
     advisor: Advisor
+    audit: DeletionAudit
 
     @classmethod
     def load(cls) -> RecsysWorker:
@@ -95,7 +101,8 @@ class RecsysWorker:
         catalog = CatalogStore(default_database_url())
         models = ModelRegistry(engine)
         return cls(settings, redis.Redis.from_url(settings.redis_url), events, catalog, models,
-                   Recommender(catalog, events, models), Advisor(catalog))  # fmt: skip
+                   Recommender(catalog, events, models), Advisor(catalog),
+                   DeletionAudit(engine))  # fmt: skip
 
     def record_event(self, task: RecordEventTask) -> RecordEventReply:
         # Unknown products are refused (NOT_FOUND from the catalog) before anything is stored.
@@ -148,6 +155,27 @@ class RecsysWorker:
                                          delta_e=p.delta_e_target or 0.0) for p in picks],
             understood=slots_payload(slots),
         )  # fmt: skip
+
+    def delete_user_data(self, task: DeleteUserDataTask) -> DeleteUserDataReply:
+        """The shopper's events, their selfies and face data (named, or remembered under the
+        user), then a retrain so the served model no longer carries their history."""
+        faces = set(task.face_ids)
+        remembered = user_faces_key(task.tenant, task.user_id) if task.user_id else None
+        if remembered:
+            faces |= {f.decode() for f in self.redis.smembers(remembered)}
+        pipe = self.redis.pipeline()
+        for face_id in sorted(faces):
+            pipe.delete(image_key(task.tenant, face_id), face_key(task.tenant, face_id))
+        if remembered:
+            pipe.delete(remembered)
+        results = pipe.execute()
+        deleted_faces = sum(1 for n in results[: len(faces)] if n)
+        deleted_events = self.events.delete_user(task.tenant, task.user_id) if task.user_id else 0
+        self.audit.record(task.request_id, task.tenant, deleted_events, deleted_faces)
+        if deleted_events:
+            app.send_task(TRAIN_TASK, kwargs={"payload": {"reason": "user data deleted"}},
+                          queue=RECSYS_QUEUE)  # fmt: skip
+        return DeleteUserDataReply(deleted_events=deleted_events, deleted_faces=deleted_faces)
 
     def _skin_of_selfie(self, tenant: str, face_id: str) -> SkinProfile:
         """The largest face's measured skin, from recon's geometry cache (filled by Reconstruct
@@ -284,4 +312,12 @@ def search_products(payload: dict) -> dict:
     w = worker()
     return run_interactive(SEARCH_PRODUCTS_TASK, w.redis, payload, SearchProductsTask,
                            SearchProductsReply, w.search_products,
+                           reply_ttl_s=w.settings.image_ttl_seconds)  # fmt: skip
+
+
+@app.task(name=DELETE_USER_DATA_TASK)
+def delete_user_data(payload: dict) -> dict:
+    w = worker()
+    return run_interactive(DELETE_USER_DATA_TASK, w.redis, payload, DeleteUserDataTask,
+                           DeleteUserDataReply, w.delete_user_data,
                            reply_ttl_s=w.settings.image_ttl_seconds)  # fmt: skip

@@ -9,7 +9,6 @@ import sys
 import urllib.request
 from pathlib import Path
 
-import grpc
 import numpy as np
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -209,15 +208,3 @@ def test_cli_json(stack: Stack) -> None:
     assert set(face) == {"landmarks", "pose", "box", "confidence", "skin_tone"}
     summary = run_cli(stack, "reconstruct", str(OBAMA))
     assert "1 face(s)" in summary and "Monk" in summary
-
-
-def test_unimplemented_rpcs_say_so(channel) -> None:  # type: ignore[no-untyped-def]
-    from tryon.v1 import privacy_service_pb2, privacy_service_pb2_grpc
-
-    stub = privacy_service_pb2_grpc.PrivacyServiceStub(channel)
-    with pytest.raises(grpc.RpcError) as err:
-        stub.DeleteUserData(
-            privacy_service_pb2.DeleteUserDataRequest(), metadata=auth(), timeout=10
-        )
-    assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "DeleteUserData" in err.value.details()
