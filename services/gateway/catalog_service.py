@@ -48,6 +48,14 @@ from tryon.v1 import types_pb2
 MAX_PAGE_SIZE = 500
 MAX_UPSERT = 1000
 MAX_REFERENCE_FACES = 20
+# Request strings longer than these are refused before anything is queued (and never echoed).
+MAX_FIELD = {"product_id": 128, "brand": 200, "colour_family": 32, "page_token": 2048}
+
+
+def _bounded(value: str, field: str) -> str:
+    if len(value) > MAX_FIELD[field]:
+        raise _invalid(f"{field} is {len(value)} characters; send at most {MAX_FIELD[field]}")
+    return value
 MAX_QUERY_CHARS = 200
 MAX_QUERY_WORDS = 8
 
@@ -99,12 +107,13 @@ class CatalogServicer(cpb_grpc.CatalogServiceServicer):
         query = _query(request.query)
         reply = await self._dispatcher.request(
             LIST_PRODUCTS_TASK, RENDER_QUEUE, ListProductsTask, CatalogReply, tenant=tenant,
-            timeout_s=remaining_time(context), brand=request.brand.strip(),
+            timeout_s=remaining_time(context), brand=_bounded(request.brand.strip(), "brand"),
             category=category_name(request.category, "category", required=False),
-            colour_family=request.colour_family.strip().lower(),
+            colour_family=_bounded(request.colour_family.strip().lower(), "colour_family"),
             min_price_minor=request.min_price.amount_minor if request.min_price.currency else None,
             max_price_minor=request.max_price.amount_minor if request.max_price.currency else None,
-            page_size=request.page_size or 50, page_token=request.page_token, query=query,
+            page_size=request.page_size or 50, query=query,
+            page_token=_bounded(request.page_token, "page_token"),
         )  # fmt: skip
         return cpb.ListProductsResponse(
             products=[product_proto(p, self._swatch_base_url) for p in reply.products],
@@ -117,6 +126,7 @@ class CatalogServicer(cpb_grpc.CatalogServiceServicer):
     ) -> types_pb2.Product:
         if not request.product_id:
             raise _invalid("product_id is empty")
+        _bounded(request.product_id, "product_id")
         reply = await self._dispatcher.request(
             GET_PRODUCT_TASK, RENDER_QUEUE, GetProductTask, CatalogReply, tenant=tenant,
             timeout_s=remaining_time(context), product_id=request.product_id,

@@ -49,7 +49,7 @@ def look_from_proto(
         if not math.isfinite(intensity) or intensity < 0 or intensity > 1:
             raise _invalid(f"{where}.intensity is {intensity}; use 0..1 (0 means 1)")
         if app.zone and app.zone not in ZONES:
-            raise _invalid(f"{where}.zone is {app.zone!r}; use one of {', '.join(ZONES)}")
+            raise _invalid(f"{where}.zone is {app.zone[:40]!r}; use one of {', '.join(ZONES)}")
         out.append(
             AppliedProduct(
                 product_id=app.product_id,

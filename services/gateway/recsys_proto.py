@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import grpc
@@ -18,6 +19,8 @@ from services.gateway.rpc import RpcError
 from tryon.v1 import tryon_service_pb2 as pb
 
 MAX_K = 100
+# Events before this are a client's bug (an unset or wrapped clock), not shopping history.
+EARLIEST_EVENT_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
 MAX_ID_LENGTH = 128
 EVENT_TYPES = {
     pb.EVENT_TYPE_TRY_ON: "try_on",
@@ -52,6 +55,9 @@ def categories_from(request: pb.RecommendRequest) -> list[str]:
 
 
 def skin_from_request(skin: pb.SkinAttributes) -> SkinAttributesPayload:
+    for name in ("lab_l", "lab_a", "lab_b"):
+        if not math.isfinite(getattr(skin, name)):
+            raise _invalid(f"skin.{name} is {getattr(skin, name)}: send a finite CIELAB value")
     lab = (skin.lab_l, skin.lab_a, skin.lab_b)
     has_lab = any(lab)
     if has_lab and not 0.0 <= skin.lab_l <= 100.0:
@@ -79,6 +85,9 @@ def event_from_request(request: pb.RecordEventRequest) -> EventPayload:
         if request.HasField("time")
         else int(time.time() * 1000)
     )
+    if when_ms < EARLIEST_EVENT_MS:
+        raise _invalid("time is before 2000-01-01: send the event's real time (UTC), or leave it "
+                       "unset for now")  # fmt: skip
     if when_ms > (time.time() + 86400) * 1000:
         raise _invalid("time is more than a day in the future: send the event's real time (UTC)")
     try:
