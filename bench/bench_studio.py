@@ -16,20 +16,19 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import subprocess
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 import grpc
-import imageio_ffmpeg
 
 from bench.bench_stream import clip_frames, run_stream
 from bench.stack_load import AUTH, pct, private_stack
 from services.render.catalog import CatalogStore
 from services.render.catalog.seed import seed
 from tests.conftest import shared_data_dir
+from tests.web.conftest import make_fake_camera
 from tryon.v1 import key_service_pb2, key_service_pb2_grpc, types_pb2
 from tryon.v1 import tryon_service_pb2_grpc as pb_grpc
 
@@ -39,16 +38,6 @@ GOAL_FIRST_FRAME_MS = 1500.0
 GOAL_PAGE_KB = 300.0
 DURATION_S = 10.0
 PAGE_FILES = ("/static/studio.js", "/static/studio.css", "/static/i18n.js")
-
-
-def fake_camera(out: Path) -> Path:
-    subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-i",
-         str(shared_data_dir() / "video" / "d0.mp4"),
-         "-vf", "scale=480:480,pad=640:480:80:0", "-pix_fmt", "yuv420p", "-r", "30", str(out)],
-        check=True,
-    )  # fmt: skip
-    return out
 
 
 def browser(camera: Path):  # type: ignore[no-untyped-def]
@@ -100,7 +89,7 @@ def main() -> None:
             (lipstick,), _ = store.list_products("bench", category="lipstick", page_size=1)
         finally:
             store.dispose()
-        camera = fake_camera(Path(tmp) / "d0.y4m")
+        camera = make_fake_camera(shared_data_dir() / "video" / "d0.mp4", Path(tmp) / "d0.y4m")
         services = ("recon", "render", "render-stream", "recsys")
         with private_stack(services, {"DATABASE_URL": database_url}, timeout_s=180,
                            with_web=True) as stack:  # fmt: skip

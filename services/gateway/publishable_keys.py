@@ -376,10 +376,5 @@ class PublishableKeyStore:
         queries the database on a worker thread."""
         if not _KEY_RE.fullmatch(plain_key):
             return None
-        digest = _digest(plain_key)
-        hit, record = self._cached(digest)
-        if hit:
-            return record
-        record = await asyncio.to_thread(self._lookup_db, digest)
-        self._remember(digest, record)
-        return record
+        hit, record = self._cached(_digest(plain_key))
+        return record if hit else await asyncio.to_thread(self.lookup, plain_key)

@@ -23,6 +23,7 @@ from services.web.errors import WebError, bad_request
 from services.web.json_api import look_proto
 from services.web.key_policy import KeyInfo
 from services.web.metrics import WS_FRAMES, WS_STREAMS
+from services.web.proto_json import face_box_json
 from tryon.v1 import tryon_service_pb2 as pb
 from tryon.v1 import types_pb2
 
@@ -63,11 +64,7 @@ def reply_message(reply: pb.StreamTryOnResponse) -> bytes:
         "sequence": reply.sequence,
         "dropped_before": reply.dropped_before,
         "tracked": reply.tracked,
-        "faces": [
-            {"box": {"x": f.box.x_min, "y": f.box.y_min, "width": f.box.width,
-                     "height": f.box.height}}  # fmt: skip
-            for f in reply.faces
-        ],
+        "faces": [{"box": face_box_json(f)} for f in reply.faces],
         "timings": {name: round(getattr(reply.timings, name), 2) for name in _TIMINGS},
     }
     meta = json.dumps(header, separators=(",", ":")).encode()

@@ -101,12 +101,15 @@ def studio_key(
 def fake_camera(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real clip d0.mp4 as Chromium's fake camera: 640x480 (the face scaled, not stretched,
     and centred), y4m, made now."""
-    out = tmp_path_factory.mktemp("camera") / "d0.y4m"
+    return make_fake_camera(shared_data / "video" / "d0.mp4",
+                            tmp_path_factory.mktemp("camera") / "d0.y4m")  # fmt: skip
+
+
+def make_fake_camera(clip: Path, out: Path) -> Path:
+    """A 512x512 clip as a 640x480 30 fps y4m (scaled, centred, never stretched)."""
     subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-i",
-         str(shared_data / "video" / "d0.mp4"),
-         "-vf", "scale=480:480,pad=640:480:80:0", "-pix_fmt", "yuv420p", "-r", "30",
-         str(out)],
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-i", str(clip),
+         "-vf", "scale=480:480,pad=640:480:80:0", "-pix_fmt", "yuv420p", "-r", "30", str(out)],
         check=True,
     )  # fmt: skip
     return out
